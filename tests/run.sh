@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One command that sets up a fresh machine and runs every test:
+#   bash tests/run.sh [pytest args...]
+# It installs Debian's gnome-keyring/D-Bus (and the screenshot tools) when
+# missing, creates .venv with the package and its test extra, then runs pytest
+# inside a private D-Bus session with an unlocked gnome-keyring, so the
+# Secret Service tier talks to a real keyring and never to the user's own.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v dbus-run-session >/dev/null || need_apt+=(dbus)
+command -v gnome-keyring-daemon >/dev/null || need_apt+=(gnome-keyring)
+command -v rsvg-convert >/dev/null || need_apt+=(librsvg2-bin)
+command -v zbarimg >/dev/null || need_apt+=(zbar-tools)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+
+# In CI the real keyring tier must run: tests that cannot reach the Secret
+# Service fail instead of skipping.
+if [ "${CI:-}" = "true" ]; then export WIZARD_REQUIRE_SECRET_SERVICE=1; fi
+
+set +e
+dbus-run-session -- sh -c '
+  printf "wizard-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+  exec .venv/bin/python -m pytest "$@"
+' pytest-in-dbus "$@" 2> >(grep -v "Failed to set fd limit" >&2)
+rc=$?
+set -e
+if [ $rc -eq 5 ]; then
+  echo "pytest collected no tests: failing on purpose" >&2
+  exit 1
+fi
+exit $rc

@@ -1,0 +1,287 @@
+"""Plain data the exchange gateway speaks in (no python-binance, no Textual).
+
+Everything the rest of the wizard knows about Binance comes through these
+types: where to connect (:class:`Environment`), what a key may do
+(:class:`KeyPermissions`), and what went wrong (:class:`Problem`, raised inside
+:class:`ExchangeError`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+KeyType = Literal["hmac", "ed25519"]
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where the wizard talks to Binance.
+
+    ``api_url`` and ``sapi_url`` are roots in python-binance's sense
+    (``.../api`` and ``.../sapi``). ``sapi_url`` is ``None`` where Binance has
+    no ``/sapi`` (Spot Testnet, demo trading): there a key's permissions can
+    only be probed, never confirmed.
+    """
+
+    name: Literal["live", "testnet", "demo", "custom", "sim"]
+    api_url: str
+    sapi_url: str | None
+    management_url: str
+    title: str
+
+    @property
+    def has_sapi(self) -> bool:
+        """True when ``/sapi/v1/account/apiRestrictions`` exists here."""
+        return self.sapi_url is not None
+
+    @property
+    def base_url(self) -> str | None:
+        """The ``--base-url`` this environment was made from, if any."""
+        if self.name in ("custom", "sim"):
+            return self.api_url.removesuffix("/api")
+        return None
+
+    @classmethod
+    def live(cls) -> Environment:
+        """Binance.com production."""
+        return cls(
+            "live",
+            "https://api.binance.com/api",
+            "https://api.binance.com/sapi",
+            "https://www.binance.com/en/my/settings/api-management",
+            "Binance (live)",
+        )
+
+    @classmethod
+    def testnet(cls) -> Environment:
+        """Spot Testnet: no /sapi, keys from testnet.binance.vision."""
+        return cls(
+            "testnet",
+            "https://testnet.binance.vision/api",
+            None,
+            "https://testnet.binance.vision/key/generate",
+            "Spot Testnet",
+        )
+
+    @classmethod
+    def demo(cls) -> Environment:
+        """Binance demo trading: no documented /sapi."""
+        return cls(
+            "demo",
+            "https://demo-api.binance.com/api",
+            None,
+            "https://demo.binance.com/en/my/settings/api-management",
+            "Binance demo trading",
+        )
+
+    @classmethod
+    def custom(cls, base_url: str, *, simulated: bool = False) -> Environment:
+        """Any Binance-compatible root serving both /api and /sapi."""
+        root = base_url.rstrip("/")
+        return cls(
+            "sim" if simulated else "custom",
+            f"{root}/api",
+            f"{root}/sapi",
+            f"{root}/api-management" if simulated else root,
+            "Simulated exchange (demo)" if simulated else f"Custom endpoint {root}",
+        )
+
+    @classmethod
+    def from_name(cls, name: str, base_url: str | None = None) -> Environment:
+        """Build from the CLI's ``--env`` / ``--base-url`` (base URL wins)."""
+        if base_url:
+            return cls.custom(base_url)
+        try:
+            return {"live": cls.live, "testnet": cls.testnet, "demo": cls.demo}[name]()
+        except KeyError:
+            raise ValueError(f"unknown environment {name!r}: use live, testnet or demo") from None
+
+
+# Names of the apiRestrictions flags, mapped to KeyPermissions attributes.
+RESTRICTION_FIELDS: dict[str, str] = {
+    "enableReading": "reading",
+    "enableSpotAndMarginTrading": "spot_trading",
+    "enableWithdrawals": "withdrawals",
+    "enableInternalTransfer": "internal_transfer",
+    "permitsUniversalTransfer": "universal_transfer",
+    "enableMargin": "margin",
+    "enableFutures": "futures",
+    "enableVanillaOptions": "options",
+    "enablePortfolioMarginTrading": "portfolio_margin",
+    "enableFixApiTrade": "fix_trade",
+    "enableFixReadOnly": "fix_read_only",
+}
+
+
+@dataclass(frozen=True)
+class KeyPermissions:
+    """What one API key may do, as read from the exchange.
+
+    Each flag is ``True``/``False`` when known and ``None`` when the exchange
+    could not tell (a probed environment, or a field Binance left out).
+    ``confirmed`` is True only when the flags came from ``apiRestrictions``.
+    ``unknown_enabled`` lists ``enable*``/``permits*`` fields this version does
+    not know that were true: the policy treats them as unwanted permissions.
+    """
+
+    confirmed: bool
+    reading: bool | None = None
+    spot_trading: bool | None = None
+    withdrawals: bool | None = None
+    internal_transfer: bool | None = None
+    universal_transfer: bool | None = None
+    margin: bool | None = None
+    futures: bool | None = None
+    options: bool | None = None
+    portfolio_margin: bool | None = None
+    fix_trade: bool | None = None
+    fix_read_only: bool | None = None
+    unknown_enabled: tuple[str, ...] = ()
+    ip_restricted: bool | None = None
+    created_at: datetime | None = None
+    trading_expires_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-friendly form (datetimes as ISO 8601 strings)."""
+        out: dict[str, object] = {"confirmed": self.confirmed}
+        for attr in RESTRICTION_FIELDS.values():
+            out[attr] = getattr(self, attr)
+        out["unknown_enabled"] = list(self.unknown_enabled)
+        out["ip_restricted"] = self.ip_restricted
+        out["created_at"] = self.created_at.isoformat() if self.created_at else None
+        out["trading_expires_at"] = (
+            self.trading_expires_at.isoformat() if self.trading_expires_at else None
+        )
+        return out
+
+
+class ProblemKind(enum.Enum):
+    """Every way a call to Binance can fail, as the user needs to know it."""
+
+    KEY_FORMAT = "key_format"  # -2014
+    KEY_INVALID = "key_invalid"  # -2008: unknown or deleted key
+    SIGNATURE_INVALID = "signature_invalid"  # -1022
+    IP_NOT_ALLOWED = "ip_not_allowed"  # -2015, probe says IP
+    PERMISSION_MISSING = "permission_missing"  # -2015, probe says permission
+    KEY_REJECTED = "key_rejected"  # -2015, cannot tell which
+    CLOCK_SKEW = "clock_skew"  # -1021
+    RATE_LIMITED = "rate_limited"  # 429 / -1003
+    BANNED = "banned"  # 418
+    ORDER_REJECTED = "order_rejected"  # -2010
+    FILTER_FAILURE = "filter_failure"  # -1013
+    REGION_BLOCKED = "region_blocked"  # 451 / 403 non-JSON
+    NOT_FOUND = "not_found"  # 404 non-JSON: wrong URL or no /sapi
+    SERVER_ERROR = "server_error"  # 5xx: status unknown
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"  # DNS, refused, reset
+    UNKNOWN = "unknown"  # any other Binance code
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI exit code: 4 the exchange rejected the key, 5 unusable."""
+        return 4 if self in _KEY_REJECTIONS else 5
+
+
+_KEY_REJECTIONS = frozenset(
+    {
+        ProblemKind.KEY_FORMAT,
+        ProblemKind.KEY_INVALID,
+        ProblemKind.SIGNATURE_INVALID,
+        ProblemKind.IP_NOT_ALLOWED,
+        ProblemKind.PERMISSION_MISSING,
+        ProblemKind.KEY_REJECTED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A failure in plain language: what happened, and what the user can do.
+
+    ``code`` is Binance's error code when there was one; ``status`` the HTTP
+    status. Messages never contain the secret or a signature.
+    """
+
+    kind: ProblemKind
+    message: str
+    fix: str
+    code: int | None = None
+    status: int | None = None
+    retry_after: float | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI exit code for this problem."""
+        return self.kind.exit_code
+
+
+class ExchangeError(Exception):
+    """Raised by the gateway; carries a :class:`Problem` and nothing secret."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Balance:
+    """One asset's free and locked amounts."""
+
+    asset: str
+    free: Decimal
+    locked: Decimal
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What the API can see of the account-prep checklist (step 1)."""
+
+    status: str | None  # "Normal" when the account is fine
+    trading_locked: bool | None
+    whitelisted_addresses: int | None  # addresses with whiteStatus true
+    total_addresses: int | None
+
+
+@dataclass(frozen=True)
+class OrderProbe:
+    """The outcome of the visible place-and-cancel test (spot purpose)."""
+
+    symbol: str
+    order_id: int
+    price: Decimal
+    quantity: Decimal
+    seen_open: bool
+    cancelled: bool
+    seen_gone: bool
+
+
+@dataclass(frozen=True)
+class ProbeReport:
+    """Permission probe on an environment without /sapi: reads and trades."""
+
+    can_read: bool
+    can_trade: bool | None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class KeyMaterial:
+    """An API key and what signs for it.
+
+    ``secret`` is the HMAC secret for ``key_type == "hmac"`` and the
+    normalised PKCS#8 PEM private key for ``"ed25519"``.
+    """
+
+    api_key: str
+    key_type: KeyType
+    secret: "Secret"
+
+    def __repr__(self) -> str:
+        return f"KeyMaterial(api_key={self.api_key[:6]}…, key_type={self.key_type!r}, secret=<redacted>)"
+
+
+from wizard.secret import Secret  # noqa: E402  (dataclass annotations resolve lazily)
