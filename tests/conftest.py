@@ -10,7 +10,7 @@ import pytest
 from tests.keyrings import MemoryKeyring
 
 # A secret no real code path would invent: if it shows up anywhere, it leaked.
-SENTINEL_SECRET = "SENTINELx" + "q7Zr" * 13 + "Zz"  # 64 characters, HMAC-shaped
+SENTINEL_SECRET = "SENTINELx" + "q7Zr" * 13 + "Zzz"  # 64 characters, HMAC-shaped
 
 
 @pytest.fixture
