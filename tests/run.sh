@@ -30,11 +30,19 @@ fi
 # Service fail instead of skipping.
 if [ "${CI:-}" = "true" ]; then export WIZARD_REQUIRE_SECRET_SERVICE=1; fi
 
+# gnome-keyring keeps its files under XDG_DATA_HOME: give it a throwaway one so
+# the tests never open (or pop an unlock prompt for) the developer's own login
+# keyring, and no desktop session is asked for a password.
+XDG_DATA_HOME="$(mktemp -d)"
+export XDG_DATA_HOME
+trap 'rm -rf "$XDG_DATA_HOME"' EXIT
+unset DISPLAY WAYLAND_DISPLAY
+
 set +e
 dbus-run-session -- sh -c '
   printf "wizard-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
   exec .venv/bin/python -m pytest "$@"
-' pytest-in-dbus "$@" 2> >(grep -v "Failed to set fd limit" >&2)
+' pytest-in-dbus "$@" 2> >(grep -vE "Failed to set fd limit|gcr-prompter|SystemPrompter" >&2)
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then

@@ -1,0 +1,366 @@
+"""What the wizard remembers about each key: never a secret, never lost.
+
+The registry is one JSON file (``keys.json`` in the user config dir) with the
+non-secret facts per label: purpose, environment, fingerprint, permissions,
+when it was verified and rotated. Writes are atomic (temp file in the same
+directory, fsync, ``os.replace``) and serialised by an exclusive lock file, so
+two overlapping runs never lose each other's records. A damaged file is backed
+up and reported, never silently replaced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from wizard.secret import Secret
+
+APP_NAME = "binance-key-wizard"
+FILE_VERSION = 1
+DEFAULT_SERVICE = APP_NAME  # the keyring service name (wizard.vault.SERVICE)
+_DATETIME_FIELDS = ("created_at", "last_verified_at", "trading_expires_at")
+# 40+ characters of base64/alphanumerics in a row: API keys, HMAC secrets, key material.
+_SECRET_SHAPED = re.compile(r"[A-Za-z0-9+/=]{40,}")
+
+
+class RegistryError(Exception):
+    """The registry file can't be used. ``kind``: "corrupt", "version", "locked",
+    "unknown_label", "secret" or "io"; ``backup`` is the copy made of a damaged file."""
+
+    def __init__(self, message: str, *, kind: str = "io", backup: Path | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.backup = backup
+
+
+def fingerprint(api_key: str) -> str:
+    """A short, recognisable form of an API key (``"Ab12…xY9z"``); never the whole key."""
+    key = api_key.strip()
+    if not key:
+        raise ValueError("an empty API key has no fingerprint")
+    n = 4 if len(key) >= 16 else max(1, len(key) // 4)
+    return f"{key[:n]}…{key[-n:]}"
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(timezone.utc)
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)  # naive times are taken as UTC
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return _as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+
+
+@dataclass
+class KeyRecord:
+    """The non-secret facts about one stored key."""
+
+    label: str
+    purpose: str = "read"
+    env: str = "live"
+    base_url: str | None = None
+    key_type: str = "hmac"
+    fingerprint: str = ""
+    service: str = DEFAULT_SERVICE
+    created_at: datetime = field(default_factory=utcnow)
+    last_verified_at: datetime | None = None
+    permissions: dict[str, Any] = field(default_factory=dict)
+    ip_restricted: bool | None = None
+    trading_expires_at: datetime | None = None
+    rotation_days: int | None = 90
+    profile: str | None = None
+    rotations: list[dict[str, Any]] = field(default_factory=list)
+    # Fields written by a newer version: kept so rewriting the file never drops them.
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def last_rotated_at(self) -> datetime:
+        """When the current key came into use (last rotation, else creation)."""
+        times = [t for t in (_parse_time(r.get("at")) for r in self.rotations) if t]
+        return max(times, default=_as_utc(self.created_at))  # type: ignore[arg-type]
+
+    @property
+    def rotation_due_at(self) -> datetime | None:
+        """When the key should be rotated, if a rotation interval is set."""
+        if not self.rotation_days:
+            return None
+        return self.last_rotated_at + timedelta(days=self.rotation_days)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (ISO 8601 times); unknown fields written back as read."""
+        out: dict[str, Any] = dict(self.extra)
+        for f in dataclasses.fields(self):
+            if f.name == "extra":
+                continue
+            value = getattr(self, f.name)
+            if f.name in _DATETIME_FIELDS and value is not None:
+                value = _as_utc(value).isoformat()  # type: ignore[union-attr]
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KeyRecord:
+        """Parse one record; ValueError/TypeError if it is malformed."""
+        known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        values = {k: v for k, v in data.items() if k in known}
+        if not isinstance(values.get("label"), str):
+            raise ValueError("a record has no label")
+        for name in _DATETIME_FIELDS:
+            if name in values:
+                values[name] = _parse_time(values[name])
+        if values.get("created_at") is None:
+            values.pop("created_at", None)
+        if not isinstance(values.get("permissions", {}), dict) or not isinstance(values.get("rotations", []), list):
+            raise ValueError(f"record {values['label']!r} has malformed permissions or rotations")
+        return cls(**values, extra={k: v for k, v in data.items() if k not in known})
+
+
+def assert_no_secret(record: KeyRecord) -> None:
+    """Refuse a record that holds, or looks like it holds, a secret (the message never quotes it)."""
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, Secret):
+            raise RegistryError(f"refusing to write a secret into the registry ({where})", kind="secret")
+        if isinstance(value, str) and (_SECRET_SHAPED.search(value) or "PRIVATE KEY" in value):
+            raise RegistryError(
+                f"refusing to write {where}: it looks like an API key or secret, and the registry "
+                "never holds those (only the keyring does)",
+                kind="secret",
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, f"{where} key")
+                walk(item, f"{where}.{key}")
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                walk(item, f"{where}[{index}]")
+
+    for f in dataclasses.fields(record):
+        walk(getattr(record, f.name), f.name)
+    if record.fingerprint and ("…" not in record.fingerprint or len(record.fingerprint) > 9):
+        raise RegistryError("the fingerprint must be fingerprint(api_key), never the key", kind="secret")
+
+
+def default_path(filename: str = "keys.json") -> Path:
+    """``keys.json`` (or the demo's ``demo-keys.json``) in the user config directory."""
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False) / filename
+
+
+class Registry:
+    """The key registry file. ``lock_timeout`` bounds the wait for another run's write."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, lock_timeout: float = 10.0) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.lock_timeout = lock_timeout
+
+    # -- reading --
+    def get(self, label: str) -> KeyRecord | None:
+        """The record for ``label``, or None."""
+        return self._read().get(label)
+
+    def all(self) -> list[KeyRecord]:
+        """Every record, sorted by label."""
+        records = self._read()
+        return [records[label] for label in sorted(records)]
+
+    # -- writing (each a locked read-modify-write) --
+    def put(self, record: KeyRecord) -> None:
+        """Add or replace the record for ``record.label``."""
+        assert_no_secret(record)
+        self._modify(lambda records: records.__setitem__(record.label, record))
+
+    def remove(self, label: str) -> bool:
+        """Drop ``label``'s record; False if there was none."""
+        removed: list[bool] = []
+        self._modify(lambda records: removed.append(records.pop(label, None) is not None))
+        return removed[0]
+
+    def update(self, label: str, **changes: Any) -> KeyRecord:
+        """Change some fields of ``label``'s record (e.g. ``last_verified_at``)."""
+        return self._change(label, lambda record: dataclasses.replace(record, **changes))
+
+    def record_rotation(
+        self, label: str, old_fingerprint: str, new_fingerprint: str, at: datetime | None = None
+    ) -> KeyRecord:
+        """Note that ``label`` now holds a new key; the record's fingerprint becomes the new one."""
+        entry = {
+            "at": (_as_utc(at) or utcnow()).isoformat(),
+            "old_fingerprint": old_fingerprint,
+            "new_fingerprint": new_fingerprint,
+        }
+        return self._change(
+            label,
+            lambda r: dataclasses.replace(r, fingerprint=new_fingerprint, rotations=[*r.rotations, entry]),
+        )
+
+    def _change(self, label: str, fn: Callable[[KeyRecord], KeyRecord]) -> KeyRecord:
+        result: list[KeyRecord] = []
+
+        def apply(records: dict[str, KeyRecord]) -> None:
+            if label not in records:
+                raise RegistryError(
+                    f"no key labelled {label!r} in {self.path}: run `binance-key-wizard review` to list them",
+                    kind="unknown_label",
+                )
+            new = fn(records[label])
+            assert_no_secret(new)
+            records[label] = new
+            result.append(new)
+
+        self._modify(apply)
+        return result[0]
+
+    def _modify(self, fn: Callable[[dict[str, KeyRecord]], None]) -> None:
+        with self._locked():
+            records = self._read()
+            fn(records)
+            doc = {"version": FILE_VERSION, "keys": {k: records[k].to_dict() for k in sorted(records)}}
+            self._write_atomic(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+    # -- file handling --
+    def _read(self) -> dict[str, KeyRecord]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise RegistryError(f"can't read {self.path}: {exc.strerror}", kind="io") from None
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+            if not isinstance(doc, dict) or not isinstance(doc.get("keys"), dict):
+                raise ValueError("no 'keys' table")
+            version = doc.get("version", 1)
+            if isinstance(version, int) and version > FILE_VERSION:
+                raise RegistryError(
+                    f"{self.path} was written by a newer binance-key-wizard: upgrade it to use this file",
+                    kind="version",
+                )
+            return {label: KeyRecord.from_dict(rec) for label, rec in doc["keys"].items()}
+        except (ValueError, TypeError, AttributeError) as exc:
+            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        backup = self._backup(raw)
+        raise RegistryError(
+            f"{self.path} is damaged ({reason}). A copy was saved as {backup}. Fix the file or move it "
+            "away, then run again (keys in the keyring are not affected).",
+            kind="corrupt",
+            backup=backup,
+        )
+
+    def _backup(self, raw: bytes) -> Path:
+        """Copy a damaged file aside once (the same content is not copied twice)."""
+        for existing in sorted(self.path.parent.glob(f"{self.path.name}.corrupt-*")):
+            try:
+                if existing.read_bytes() == raw:
+                    return existing
+            except OSError:
+                continue
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        counter = 1
+        while target.exists():
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{counter}")
+            counter += 1
+        shutil.copyfile(self.path, target)
+        os.chmod(target, 0o600)
+        return target
+
+    def _write_atomic(self, text: str) -> None:
+        directory = self.path.parent
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        _fsync_directory(directory)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An exclusive lock on ``keys.json.lock`` around a read-modify-write."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + self.lock_timeout
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    raise RegistryError(
+                        f"another binance-key-wizard is writing {self.path}; try again when it finishes",
+                        kind="locked",
+                    )
+                time.sleep(0.02)
+            try:
+                yield
+            finally:
+                _unlock(fd)
+        finally:
+            os.close(fd)
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+    def _fsync_directory(directory: Path) -> None:
+        pass  # Windows can't open a directory for fsync; os.replace is durable enough there
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _fsync_directory(directory: Path) -> None:
+        # Make the rename itself durable: without this a power cut can bring back the old file.
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
