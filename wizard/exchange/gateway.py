@@ -1,0 +1,272 @@
+"""The one place that talks to Binance.
+
+:class:`Gateway` answers the wizard's questions about one key in one
+environment, each answer a model type, each failure an
+:class:`~wizard.exchange.model.ExchangeError` carrying a plain-language
+:class:`~wizard.exchange.model.Problem`. Importing this module imports neither
+python-binance nor aiohttp (the TUI imports it before its first frame); the
+client is built on the first request.
+
+Weights (Binance request weight; time sync adds 1 request/w1 once per gateway):
+
+=========================  ===========================================  ======
+method                     requests                                     weight
+=========================  ===========================================  ======
+sync_time                  GET /api/v3/time                             1
+read_permissions (sapi)    GET /sapi/v1/account/apiRestrictions         1
+read_permissions (probe)   GET account, exchangeInfo, avgPrice,         20+20+2+1
+                           POST order/test
+account_facts              account/status, apiTradingStatus,            1+1+10
+                           capital/withdraw/address/list
+balances                   POST /sapi/v3/asset/getUserAsset             5
+                           (no /sapi: GET /api/v3/account)              (20)
+test_order                 exchangeInfo?symbol, avgPrice, order/test    20+2+1
+place_and_cancel_probe     exchangeInfo, avgPrice, balance, order,      20+2+5+1
+                           openOrders, DELETE order, openOrders         +6+1+6
+confirm_key_dead           apiRestrictions (no /sapi: GET account)      1 (20)
+=========================  ===========================================  ======
+
+A ``check`` of a healthy key is therefore 2 requests, weight 2.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from wizard.exchange import trading
+from wizard.exchange.errors import Context
+from wizard.exchange.model import (
+    AccountFacts,
+    Balance,
+    Environment,
+    ExchangeError,
+    KeyMaterial,
+    KeyPermissions,
+    OrderProbe,
+    Problem,
+    ProblemKind,
+    ProbeReport,
+)
+from wizard.exchange.parse import (
+    UnexpectedAnswer,
+    parse_account_balances,
+    parse_account_facts,
+    parse_restrictions,
+    parse_user_assets,
+)
+from wizard.exchange.transport import Transport, TransportStats, unexpected_answer
+
+if TYPE_CHECKING:
+    from wizard.exchange.orders import SymbolRules
+
+# What confirm_key_dead accepts as "the exchange no longer takes this key".
+DEAD_KINDS = frozenset({ProblemKind.KEY_INVALID, ProblemKind.KEY_REJECTED, ProblemKind.KEY_FORMAT})
+
+
+class Gateway:
+    """One key (or none, for public calls) in one :class:`Environment`.
+
+    Use as ``async with Gateway(env, key) as gw:`` or call :meth:`close`.
+    ``timeout`` bounds each HTTP request; GETs are retried up to ``retries``
+    times on transport errors, 5xx and timeouts.
+    """
+
+    def __init__(
+        self,
+        env: Environment,
+        key: KeyMaterial | None,
+        *,
+        timeout: float = 10.0,
+        retries: int = 2,
+    ) -> None:
+        self.env = env
+        self._transport = Transport(env, key, timeout=timeout, retries=retries)
+        # The last confirmed permissions and whether any signed read worked:
+        # they tell a -2015 on an order apart (permission vs IP).
+        self.permissions: KeyPermissions | None = None
+        self.signed_read_ok = False
+        # On environments without /sapi: what the last permission probe found.
+        self.last_probe: ProbeReport | None = None
+        self._rules: dict[str, SymbolRules] = {}
+
+    def __repr__(self) -> str:
+        return f"Gateway({self._transport!r})"
+
+    async def __aenter__(self) -> Gateway:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection and drop the client (which holds the secret)."""
+        await self._transport.close()
+
+    @property
+    def stats(self) -> TransportStats:
+        """Requests made and the last X-MBX-USED-WEIGHT-1M seen (diagnostics)."""
+        return self._transport.stats
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests this gateway has sent (retries included)."""
+        return self._transport.stats.requests
+
+    @property
+    def used_weight(self) -> int | None:
+        """The last X-MBX-USED-WEIGHT-1M Binance reported (per IP, this minute)."""
+        return self._transport.stats.used_weight_1m
+
+    @property
+    def clock_offset_ms(self) -> int | None:
+        """Binance's clock minus ours, in ms, once synced (None before)."""
+        return self._transport.offset_ms
+
+    async def sync_time(self) -> int:
+        """``GET /api/v3/time`` (w1): sync the timestamp offset; returns it in ms.
+
+        Done automatically before the first signed request and after a -1021.
+        """
+        return await self._transport.sync_time()
+
+    async def read_permissions(self) -> KeyPermissions:
+        """What the key may do: confirmed via apiRestrictions, else probed.
+
+        Without /sapi (testnet, demo) the answer is ``confirmed=False``: a
+        signed read and a test order show reading and trading, nothing else.
+        """
+        if not self.env.has_sapi:
+            return await trading.probe_permissions(self)
+        data = await self.signed(
+            "get", "account/apiRestrictions", sapi=True, context="key_read"
+        )
+        permissions = _parsed(parse_restrictions, data, "apiRestrictions")
+        self.permissions = permissions
+        self.signed_read_ok = True
+        return permissions
+
+    async def account_facts(self) -> AccountFacts:
+        """Account status, trading lock and withdrawal-address allowlist (step 1).
+
+        All ``None`` where there is no /sapi: the API can't see these there.
+        """
+        if not self.env.has_sapi:
+            return AccountFacts(None, None, None, None)
+        status = await self.signed("get", "account/status", sapi=True)
+        self.signed_read_ok = True
+        trading_status = await self._optional_sapi_read("account/apiTradingStatus")
+        addresses = await self.signed("get", "capital/withdraw/address/list", sapi=True)
+        return parse_account_facts(status, trading_status, addresses)
+
+    async def balances(self) -> list[Balance]:
+        """Non-zero balances, by asset name."""
+        if self.env.has_sapi:
+            data = await self.signed("post", "asset/getUserAsset", sapi=True, version=3)
+            return _parsed(parse_user_assets, data, "getUserAsset")
+        return _parsed(parse_account_balances, await self.account_read(), "account")
+
+    async def test_order(self, symbol: str = "BTCUSDT") -> None:
+        """``POST /api/v3/order/test`` of a harmless post-only BUY; never retried."""
+        await trading.test_order(self, symbol)
+
+    async def place_and_cancel_probe(self, symbol: str = "BTCUSDT") -> OrderProbe:
+        """Place the smallest non-filling LIMIT_MAKER BUY, see it, cancel it, see it gone."""
+        return await trading.place_and_cancel(self, symbol)
+
+    async def confirm_key_dead(self) -> Problem | None:
+        """For rotation: is the old key gone from the exchange?
+
+        Returns the Problem when Binance refuses the key (-2008, -2015, -2014):
+        dead. Returns None when a signed read works: still alive. Raises
+        :class:`ExchangeError` for anything else (network, 5xx, rate limit):
+        unknown is not dead.
+        """
+        problem = None
+        try:
+            if self.env.has_sapi:
+                await self.signed("get", "account/apiRestrictions", sapi=True)
+            else:
+                await self.account_read()
+        except ExchangeError as err:
+            problem = err.problem
+        if problem is None:
+            return None
+        if problem.kind in DEAD_KINDS:
+            return problem
+        raise ExchangeError(problem) from None
+
+    # -- building blocks shared with wizard.exchange.trading ---------------
+
+    async def signed(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: dict[str, Any] | None = None,
+        sapi: bool = False,
+        version: int = 1,
+        context: Context = "read",
+    ) -> Any:
+        """One signed request; ``data`` is copied afresh for every attempt."""
+        params = dict(data or {})
+        if sapi:
+            def request(c: Any) -> Any:
+                return c._request_margin_api(method, path, True, version=version, data=dict(params))
+        else:
+            request = _api_request(method, path, True, params)
+        return await self._transport.call(
+            request, method=method.upper(), signed=True, context=context
+        )
+
+    async def account_read(self) -> Any:
+        """``GET /api/v3/account`` (w20): the signed read that exists everywhere."""
+        data = await self.signed("get", "account", data={"omitZeroBalances": "true"})
+        self.signed_read_ok = True
+        return data
+
+    async def public(self, path: str, data: dict[str, Any] | None = None) -> Any:
+        """One unsigned GET under /api/v3."""
+        return await self._transport.call(_api_request("get", path, False, dict(data or {})))
+
+    async def symbol_rules(self, symbol: str) -> SymbolRules:
+        """exchangeInfo for ONE symbol (w20), cached for this gateway's life."""
+        if symbol not in self._rules:
+            from wizard.exchange.orders import PlanError, SymbolRules
+
+            info = await self.public("exchangeInfo", {"symbol": symbol})
+            try:
+                self._rules[symbol] = SymbolRules.from_exchange_info(info, symbol)
+            except PlanError as err:
+                problem = trading.plan_problem(str(err))
+            else:
+                return self._rules[symbol]
+            raise ExchangeError(problem) from None
+        return self._rules[symbol]
+
+    async def _optional_sapi_read(self, path: str) -> Any:
+        """A nice-to-have read: None if this server doesn't offer it."""
+        problem = None
+        try:
+            return await self.signed("get", path, sapi=True)
+        except ExchangeError as err:
+            problem = err.problem
+        if problem.kind in (ProblemKind.NOT_FOUND, ProblemKind.UNKNOWN):
+            return None
+        raise ExchangeError(problem) from None
+
+
+def _api_request(method: str, path: str, signed: bool, params: dict[str, Any]) -> Any:
+    def request(c: Any) -> Any:
+        if not params and not signed:  # python-binance signs into data; unsigned needs none
+            return c._request_api(method, path, False)
+        return c._request_api(method, path, signed, data=dict(params))
+
+    return request
+
+
+def _parsed(parser: Any, data: Any, what: str) -> Any:
+    try:
+        return parser(data)
+    except UnexpectedAnswer:
+        pass
+    raise ExchangeError(unexpected_answer(what)) from None

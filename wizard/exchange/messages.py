@@ -1,0 +1,293 @@
+"""The sentences: one builder per way a Binance call can fail.
+
+Each returns a :class:`~wizard.exchange.model.Problem` whose ``message`` says
+what happened and whose ``fix`` says what to do. Only Binance's own short
+``msg`` is ever echoed, with long tokens cut out; never a URL, header or body.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from wizard.exchange.model import Environment, Problem, ProblemKind
+
+_REQUEST_IP = re.compile(r"request ip:\s*([0-9A-Fa-f.:]+)")
+# Long hex or base64 runs (signatures, keys) are cut out of any text we echo.
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_%-]{32,}")
+
+OTHER_SITES = "Binance.US, Binance TR or the Spot Testnet"
+ORDER_UNKNOWN = (
+    " The order's status is unknown: look at Open Orders in Binance before trying again."
+)
+
+
+def echo(text: str, limit: int = 160) -> str:
+    """Binance's own message, safe to show: long tokens removed, trimmed."""
+    cleaned = _LONG_TOKEN.sub("…", text or "").strip().rstrip(".")
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def request_ip(msg: str | None) -> str | None:
+    """The caller IP Binance sometimes appends to -2015 ("..., request ip: 1.2.3.4")."""
+    match = _REQUEST_IP.search(msg or "")
+    return match.group(1) if match else None
+
+
+# -- -2015 and friends: the key itself ------------------------------------
+
+
+def key_rejected_problem(
+    *, msg: str | None = None, env: Environment | None = None, code: int | None = -2015,
+    status: int | None = 401,
+) -> Problem:
+    """-2015 when nothing tells IP, permission and wrong site apart."""
+    ip = request_ip(msg)
+    where = f" ({ip})" if ip else ""
+    site = wrong_site_hint(env)
+    return Problem(
+        ProblemKind.KEY_REJECTED,
+        "Binance refused this key for this request. The usual causes: this computer's IP "
+        f"address{where} isn't on the key's IP allowlist, a permission the request needs is "
+        f"off, or {site}",
+        "In API Management check that the key still exists, that its IP allowlist includes "
+        "this computer, and that the permissions you need are ticked.",
+        code=code,
+        status=status,
+    )
+
+
+def ip_not_allowed_problem(
+    *, msg: str | None = None, env: Environment | None = None, code: int | None = -2015,
+    status: int | None = 401,
+) -> Problem:
+    """-2015 on a read that needs no permission: the IP allowlist is the likely cause."""
+    ip = request_ip(msg)
+    where = f" ({ip})" if ip else ""
+    return Problem(
+        ProblemKind.IP_NOT_ALLOWED,
+        f"Binance refused this key from this computer's IP address{where}. Reading the key's "
+        "own settings needs no special permission, so the key's IP allowlist is the likely "
+        f"cause. If the key has no IP restriction, {wrong_site_hint(env)}",
+        f"In API Management, edit the key's IP access restrictions and add this computer's "
+        f"public IP address{where} (or your bot server's), then try again.",
+        code=code,
+        status=status,
+    )
+
+
+def permission_missing_problem(
+    *, trading_expires_at: datetime | None = None, ip_restricted: bool | None = None,
+    code: int | None = -2015, status: int | None = 401,
+) -> Problem:
+    """-2015 on an order while a signed read works: trading is switched off."""
+    message = (
+        "The key can read but may not trade: 'Enable Spot & Margin Trading' is off for this key."
+    )
+    now = datetime.now(timezone.utc)
+    if trading_expires_at is not None and trading_expires_at <= now:
+        message += (
+            f" Binance switched it off on {trading_expires_at:%Y-%m-%d}: on a key without an IP "
+            "restriction, trading permission lasts only 30 days."
+        )
+    elif ip_restricted is False:
+        message += (
+            " On a key without an IP restriction, Binance switches trading off automatically "
+            "30 days after it was enabled."
+        )
+    return Problem(
+        ProblemKind.PERMISSION_MISSING,
+        message,
+        "In API Management, edit the key and tick 'Enable Spot & Margin Trading'. Restrict the "
+        "key to trusted IP addresses so the permission doesn't expire after 30 days.",
+        code=code,
+        status=status,
+    )
+
+
+def clock_skew_problem(
+    *, offset_ms: int | None = None, code: int | None = -1021, status: int | None = 400
+) -> Problem:
+    """-1021: the request's timestamp is outside Binance's window."""
+    off = ""
+    if offset_ms is not None and abs(offset_ms) >= 1000:
+        direction = "behind" if offset_ms > 0 else "ahead of"
+        off = f" This computer's clock is about {abs(offset_ms) / 1000:.0f} s {direction} Binance's."
+    return Problem(
+        ProblemKind.CLOCK_SKEW,
+        "Binance rejected the request's timestamp even after re-syncing with its clock." + off,
+        "Turn on automatic time sync (NTP): on Linux `timedatectl set-ntp true`, on Windows "
+        "Settings > Time > Sync now, on macOS 'Set time automatically'. Then try again.",
+        code=code,
+        status=status,
+    )
+
+
+def key_format(code: int | None, status: int | None) -> Problem:
+    """-2014: the API key is malformed."""
+    return Problem(
+        ProblemKind.KEY_FORMAT,
+        "Binance says the API key isn't in a valid format.",
+        "Copy the API key again from API Management: it is 64 letters and digits, with no "
+        "spaces or line breaks.",
+        code=code,
+        status=status,
+    )
+
+
+def key_invalid(code: int | None, status: int | None) -> Problem:
+    """-2008: the exchange doesn't know the key (deleted or from another site)."""
+    return Problem(
+        ProblemKind.KEY_INVALID,
+        "Binance doesn't know this API key: it was deleted, mistyped, or made on another "
+        f"site ({OTHER_SITES}).",
+        "Check the key in API Management; if it's gone, create a new one.",
+        code=code,
+        status=status,
+    )
+
+
+def signature_invalid(code: int | None, status: int | None) -> Problem:
+    """-1022: the key is known but the secret or private key is wrong."""
+    return Problem(
+        ProblemKind.SIGNATURE_INVALID,
+        "Binance knows the API key, but the signature is wrong: the secret (or private key) "
+        "doesn't belong to this key.",
+        "Paste the secret key again in full (Binance shows it only once; if you no longer have "
+        "it, delete the key and create a new one). For a self-generated Ed25519 key, use the "
+        "private key whose public key you registered.",
+        code=code,
+        status=status,
+    )
+
+
+def wrong_site_hint(env: Environment | None) -> str:
+    """The "key from elsewhere" clause, worded for the environment."""
+    if env is not None and env.name == "testnet":
+        return (
+            "the key was made on binance.com: Spot Testnet keys come from "
+            "testnet.binance.vision."
+        )
+    if env is not None and env.name == "demo":
+        return "the key isn't a demo-trading key: create one in demo trading's API Management."
+    return f"the key was made on another Binance site ({OTHER_SITES}): create it on binance.com."
+
+
+def banned(code: int | None, status: int | None, retry_after: float | None) -> Problem:
+    """418: the IP is banned for a while."""
+    wait = _wait_text(retry_after, "Bans last from 2 minutes to 3 days")
+    return Problem(
+        ProblemKind.BANNED,
+        "Binance has temporarily banned this IP address for sending too many requests.",
+        f"{wait}. Stop other bots and scripts on this network meanwhile: limits are per IP.",
+        code=code,
+        status=status,
+        retry_after=retry_after,
+    )
+
+
+def rate_limited(code: int | None, status: int | None, retry_after: float | None) -> Problem:
+    """429 / -1003: the IP's request weight is used up."""
+    wait = _wait_text(retry_after, "Wait a minute")
+    return Problem(
+        ProblemKind.RATE_LIMITED,
+        "Binance's request limit for this IP address is used up (other programs on this "
+        "network count too).",
+        f"{wait}, then try again. Keep waiting if it repeats: continuing can get the IP banned.",
+        code=code,
+        status=status,
+        retry_after=retry_after,
+    )
+
+
+def _wait_text(retry_after: float | None, default: str) -> str:
+    if retry_after is None:
+        return default
+    return f"Wait {_duration(retry_after)}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def server_error(code: int | None, status: int | None, *, order: bool = False) -> Problem:
+    """5xx: Binance didn't say whether the request worked."""
+    message = "Binance had an internal problem and didn't say whether the request worked."
+    if order:
+        message += ORDER_UNKNOWN
+    return Problem(
+        ProblemKind.SERVER_ERROR,
+        message,
+        "Wait a moment and try again; check Binance's status page if it persists.",
+        code=code,
+        status=status,
+    )
+
+
+def filter_failure(code: int | None, status: int | None, text: str) -> Problem:
+    """-1013: an exchangeInfo filter refused the order."""
+    name = text.split(":", 1)[1].strip() if ":" in text else echo(text)
+    return Problem(
+        ProblemKind.FILTER_FAILURE,
+        f"Binance rejected the test order's price or size (filter {echo(name)}).",
+        "Nothing was traded. Try again in a minute (prices move); if it repeats, skip the "
+        "order test and use the read test instead.",
+        code=code,
+        status=status,
+    )
+
+
+def order_rejected(code: int | None, status: int | None, text: str) -> Problem:
+    """-2010 / -2011: the matching engine refused the order or the cancel."""
+    lower = text.lower()
+    if "insufficient balance" in lower:
+        message = "Binance rejected the test order: the account doesn't have enough free funds."
+        fix = "Move a little of the quote asset (e.g. 6 USDT) to the Spot wallet, then retry."
+    elif "immediately match" in lower:
+        message = "Binance rejected the test order because it would have traded at once."
+        fix = "Nothing was traded. Try again: the wizard prices it further from the market."
+    elif code == -2011:
+        message = f"Binance couldn't cancel the order: {echo(text) or 'unknown order'}."
+        fix = "Look at Open Orders in Binance and cancel any order starting with 'bkw-probe-'."
+    else:
+        message = f"Binance rejected the order: {echo(text) or 'no reason given'}."
+        fix = "Nothing was traded. Check the account can trade spot, then try again."
+    return Problem(ProblemKind.ORDER_REJECTED, message, fix, code=code, status=status)
+
+
+def non_json(status: int | None) -> Problem:
+    """An HTML (non-JSON) answer: WAF, restricted region or wrong URL, not the key."""
+    if status == 451:
+        return Problem(
+            ProblemKind.REGION_BLOCKED,
+            "Binance refuses service from this location (HTTP 451: restricted region).",
+            "Binance.com isn't available where this computer is. Use the Binance site for your "
+            "country; a key from another site won't work here.",
+            status=status,
+        )
+    if status == 403:
+        return Problem(
+            ProblemKind.REGION_BLOCKED,
+            "Binance's firewall blocked the request (HTTP 403). This isn't about your key.",
+            "Wait a few minutes; if it persists, try from another network (some VPNs, "
+            "regions and cloud hosts are blocked).",
+            status=status,
+        )
+    if status == 404:
+        return Problem(
+            ProblemKind.NOT_FOUND,
+            "That address doesn't serve this part of Binance's API (HTTP 404).",
+            "Check --env/--base-url: the Spot Testnet and demo trading have no /sapi, and a "
+            "custom base URL must serve /api and /sapi.",
+            status=status,
+        )
+    return Problem(
+        ProblemKind.UNKNOWN,
+        f"Binance answered with an unexpected page (HTTP {status}).",
+        "Try again in a few minutes; check --base-url and any proxy in between.",
+        status=status,
+    )
