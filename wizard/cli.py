@@ -31,20 +31,31 @@ OS keyring and prove it works. With no subcommand, runs the interactive wizard.
 """
 
 
-def _add_exchange_options(parser: argparse.ArgumentParser) -> None:
+def _add_exchange_options(parser: argparse.ArgumentParser, *, subcommand: bool = False) -> None:
+    # On a subcommand the defaults are suppressed: argparse would otherwise let
+    # the subparser's None overwrite a value given before the subcommand name
+    # (`binance-key-wizard --base-url URL check`).
+    default = argparse.SUPPRESS if subcommand else None
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--env",
         choices=("live", "testnet", "demo"),
-        default=None,
+        default=default,
         help="Binance environment (default: live, or what was recorded at setup)",
     )
     group.add_argument(
         "--base-url",
         metavar="URL",
+        default=default,
         help="a Binance-compatible root serving /api and /sapi (e.g. the simulator)",
     )
-    parser.add_argument("--profile", metavar="FILE", help="a bot product's profile (TOML)")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        default=default,
+        help="a bot product's profile (TOML)"
+        + (" (default: the one recorded at setup)" if subcommand else ""),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,36 +83,57 @@ def build_parser() -> argparse.ArgumentParser:
     add = sub.add_parser(
         "add",
         help="validate and store a key without the TUI (secret read from stdin)",
+        description="Validate a key exactly as the wizard does (permissions, IP restriction, a "
+        "signed call) and store it in the OS keyring only if it passes. The secret key is read "
+        "from standard input (a hidden prompt on a terminal), never from the command line.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add.add_argument("label")
-    add.add_argument("--api-key", required=True, metavar="KEY")
-    add.add_argument("--purpose", choices=("read", "spot"), default="read")
+    add.add_argument("label", help="a label that names the tool and machine, e.g. tracker-laptop")
+    add.add_argument("--api-key", required=True, metavar="KEY", help="the 64-character API key")
+    add.add_argument(
+        "--purpose",
+        choices=("read", "spot"),
+        default=argparse.SUPPRESS,
+        help="what the key is for (default: the profile's purpose, else read)",
+    )
     add.add_argument(
         "--private-key-file",
         metavar="PATH",
         help="Ed25519 private key (PKCS#8 PEM) instead of an HMAC secret on stdin",
     )
     add.add_argument("--json", action="store_true", help="machine-readable result")
-    _add_exchange_options(add)
+    _add_exchange_options(add, subcommand=True)
 
     check = sub.add_parser(
         "check",
         help="re-validate stored keys against the exchange",
+        description="Re-validate stored keys against the live exchange with the purpose and "
+        "policy recorded at setup (2 requests per healthy key). Exits with the worst result.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("labels", nargs="*", metavar="LABEL", help="default: every managed key")
     check.add_argument("--json", action="store_true", help="machine-readable result")
-    _add_exchange_options(check)
+    _add_exchange_options(check, subcommand=True)
 
-    review = sub.add_parser("review", help="list every managed key and what is due")
+    review = sub.add_parser(
+        "review",
+        help="list every managed key and what is due",
+        description="Every managed key: purpose, key fingerprint, age, last verified, "
+        "permissions, IP restriction, trading expiry and rotation due date. No network calls.",
+    )
     review.add_argument("--json", action="store_true", help="machine-readable result")
 
-    rotate = sub.add_parser("rotate", help="replace a key through the wizard, then prove the old one is dead")
+    rotate = sub.add_parser(
+        "rotate",
+        help="replace a key through the wizard, then prove the old one is dead",
+        description="Walk through the wizard for a new key pre-filled from LABEL's settings. The "
+        "old key stays stored until the new one is verified; the rotation is done only when "
+        "the exchange rejects the old key. Needs a terminal.",
+    )
     rotate.add_argument("label")
-    _add_exchange_options(rotate)
+    _add_exchange_options(rotate, subcommand=True)
     return parser
 
 
