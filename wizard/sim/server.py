@@ -1,0 +1,184 @@
+"""The HTTP side: aiohttp app, the request pipeline, and Binance's key checks.
+
+Pipeline for every API request, in the order a client meets them live:
+latency -> IP ban (418) -> queued faults -> unknown path (front-end HTML 404)
+-> request weight (429 past the limit) -> API key, IP, timestamp, signature,
+permission -> the handler. Every request lands in the request log with its
+method, path, weight, status and error code, and nothing else: parameters and
+signatures never leave this module, and aiohttp's access log (which would
+print query strings, signatures included) is switched off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from wizard.sim import errors
+from wizard.sim.faults import HTML_BODIES, NOT_FOUND_HTML, QueuedFault
+from wizard.sim.keys import API_KEY_RE, SimKey
+from wizard.sim.routes import ENDPOINTS, Call, Endpoint
+from wizard.sim.signing import merged_params, total_params, verify
+from wizard.sim.state import LogEntry
+
+if TYPE_CHECKING:
+    from wizard.sim.exchange import SimExchange
+
+SIM_KEY: web.AppKey[SimExchange] = web.AppKey("sim")  # type: ignore[type-arg]
+MAX_RECV_WINDOW = 60_000
+DEFAULT_RECV_WINDOW = 5_000
+WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
+
+
+def build_app(sim: SimExchange) -> web.Application:
+    """The aiohttp application: admin routes first, then every other path."""
+    from wizard.sim.admin import add_admin_routes
+
+    app = web.Application()
+    app[SIM_KEY] = sim
+    add_admin_routes(app)
+    app.router.add_route("*", "/{tail:.*}", handle_api)
+    return app
+
+
+def json_response(body: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A compact JSON answer with Binance's content type."""
+    return web.Response(
+        text=json.dumps(body, separators=(",", ":")),
+        status=status,
+        content_type="application/json",
+        charset="UTF-8",
+        headers=headers,
+    )
+
+
+def html_response(body: str, status: int) -> web.Response:
+    """A non-JSON answer (what a CDN, WAF or the web front end sends)."""
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+async def handle_api(request: web.Request) -> web.StreamResponse:
+    """Every non-admin request goes through here."""
+    sim = request.app[SIM_KEY]
+    method, path = request.method, request.path
+    ip = sim.client_ip or request.remote or ""
+    latency = sim.faults.latency
+    if latency > 0:
+        await asyncio.sleep(latency)
+    banned = sim.faults.ban_remaining()
+    if banned > 0:
+        sim._log(LogEntry(method, path, 0, 418, -1003, fault="ban"))
+        until = int(time.time() * 1000 + banned * 1000)
+        return json_response(
+            {"code": -1003, "msg": errors.MSG_BANNED.format(until=until)},
+            418,
+            {"Retry-After": str(max(1, int(banned + 0.999)))},
+        )
+    fault = sim.faults.take(path)
+    if fault is not None:
+        return _fault_response(sim, request, fault)
+    endpoint = ENDPOINTS.get((method, path))
+    if endpoint is None:
+        sim._log(LogEntry(method, path, 0, 404, None))
+        return html_response(NOT_FOUND_HTML, 404)
+    body = (await request.read()).decode("utf-8", "replace") if request.body_exists else ""
+    return _run(sim, request, endpoint, ip, request.rel_url.raw_query_string, body)
+
+
+def _fault_response(sim: SimExchange, request: web.Request, fault: QueuedFault) -> web.StreamResponse:
+    method, path = request.method, request.path
+    if fault.kind == "drop":
+        sim._log(LogEntry(method, path, 0, 0, None, fault="drop"))
+        if request.transport is not None:
+            request.transport.abort()  # no answer at all: the client sees a disconnect
+        return web.Response(status=500)  # never reaches the client
+    if fault.kind == "geo":
+        sim._log(LogEntry(method, path, 0, 451, 0, fault="geo"))
+        return json_response({"code": 0, "msg": errors.MSG_RESTRICTED_LOCATION}, 451)
+    if fault.kind == "html" or fault.status == 502:
+        sim._log(LogEntry(method, path, 0, fault.status, None, fault=fault.kind))
+        page = HTML_BODIES.get(fault.status) or f"<html><body><h1>{fault.status}</h1></body></html>\n"
+        return html_response(page, fault.status)
+    sim._log(LogEntry(method, path, 0, fault.status, -1001, fault="fail"))
+    return json_response({"code": -1001, "msg": errors.MSG_INTERNAL}, fault.status)
+
+
+def _run(sim: SimExchange, request: web.Request, endpoint: Endpoint, ip: str, query: str,
+         body: str) -> web.Response:
+    """Weight, authentication and the handler, all under the sim's lock."""
+    method, path = request.method, request.path
+    with sim._lock:
+        params = merged_params(query, body)
+        weight = endpoint.weight(params)
+        used = sim._weights.add(ip, weight, int(time.time() * 1000))
+        headers = {WEIGHT_HEADER: str(used)}
+        if used > sim.weight_limit:
+            headers["Retry-After"] = str(sim._weights.seconds_to_next_window(int(time.time() * 1000)))
+            sim._log(LogEntry(method, path, weight, 429, -1003))
+            msg = errors.MSG_TOO_MUCH_WEIGHT.format(limit=sim.weight_limit)
+            return json_response({"code": -1003, "msg": msg}, 429, headers)
+        call = Call(sim=sim, params=params, now_ms=sim.now_ms())
+        try:
+            if endpoint.security != "NONE":
+                key = authenticate(sim, request, call, ip, query, body, endpoint.security)
+                call.key, call.account = key, sim._accounts[key.api_key]
+            result = endpoint.handler(call)
+        except errors.BinanceError as exc:
+            sim._log(LogEntry(method, path, weight, exc.status, exc.code, _name(call.key)))
+            return json_response(exc.body(), exc.status, headers)
+        sim._log(LogEntry(method, path, weight, 200, None, _name(call.key)))
+        if path == "/api/v3/order" and method == "POST":
+            headers["X-MBX-ORDER-COUNT-10S"] = "1"
+            headers["X-MBX-ORDER-COUNT-1D"] = "1"
+        return json_response(result, 200, headers)
+
+
+def _name(key: SimKey | None) -> str | None:
+    return key.name if key is not None else None
+
+
+def authenticate(sim: SimExchange, request: web.Request, call: Call, ip: str, query: str,
+                 body: str, security: str) -> SimKey:
+    """Binance's checks for a signed request; returns the key or raises its error."""
+    api_key = request.headers.get("X-MBX-APIKEY", "")
+    if not API_KEY_RE.match(api_key):
+        raise errors.key_format()
+    key = sim._by_api_key.get(api_key)
+    if key is None or key.deleted:
+        raise errors.key_invalid()
+    call.key = key  # known from here on: the log may name it
+    sapi_ip = ip if request.path.startswith("/sapi/") else None
+    if not key.ip_allowed(ip):
+        raise errors.rejected(sapi_ip)
+    _check_timestamp(call.params, call.now_ms)
+    payload, signature = total_params(query, body)
+    if not signature:
+        raise errors.mandatory("signature")
+    if not verify(key, payload, signature):
+        raise errors.BinanceError(-1022, errors.MSG_SIGNATURE)
+    allowed = key.may_trade(call.now_ms) if security == "TRADE" else key.may_read()
+    if not allowed:
+        raise errors.rejected(sapi_ip)
+    return key
+
+
+def _check_timestamp(params: dict[str, str], server_ms: int) -> None:
+    """-1021 outside the window; -1102/-1131 for a missing or oversized parameter."""
+    text = params.get("timestamp", "")
+    if not text.isdigit():
+        raise errors.mandatory("timestamp")
+    window_text = params.get("recvWindow", "")
+    if window_text and not window_text.isdigit():
+        raise errors.mandatory("recvWindow")
+    window = int(window_text) if window_text else DEFAULT_RECV_WINDOW
+    if window > MAX_RECV_WINDOW:
+        raise errors.BinanceError(-1131, errors.MSG_RECV_WINDOW)
+    timestamp = int(text)
+    if timestamp >= server_ms + 1000:
+        raise errors.BinanceError(-1021, errors.MSG_TS_AHEAD)
+    if server_ms - timestamp > window:
+        raise errors.BinanceError(-1021, errors.MSG_TS_OLD)
