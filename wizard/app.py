@@ -1,0 +1,347 @@
+"""The Textual wizard: one App, one session, one screen per step.
+
+Only lightweight modules are imported here (the session, the exchange data
+model, Textual). python-binance, keyring, qrcode and the simulator load
+lazily inside workers, after the first frame is on screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from wizard.exchange.model import Environment, KeyMaterial
+from wizard.messages import SimFailed, SimStarted
+from wizard.screens.dialogs import ConfirmDialog
+from wizard.screens.flow import SCREENS, STEP_TITLES, StepScreen
+from wizard.session import Purpose, WizardSession
+
+if TYPE_CHECKING:
+    from wizard.exchange.gateway import Gateway
+    from wizard.profiles import Profile
+    from wizard.registry import KeyRecord, Registry
+    from wizard.sim import SimExchange
+    from wizard.vault import Vault
+
+DEFAULT_SERVICE = "binance-key-wizard"
+DEMO_SERVICE = "binance-key-wizard-demo"
+EXIT_COMPLETED = 0
+EXIT_QUIT = 130
+
+
+def default_gateway(env: Environment, key: KeyMaterial | None) -> Gateway:
+    """The real gateway, imported on first use (python-binance is heavy)."""
+    from wizard.exchange.gateway import Gateway
+
+    return Gateway(env, key)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Services:
+    """Everything the wizard talks to, injected so tests use the simulator and a memory keyring.
+
+    ``clock`` and ``hostname`` exist so snapshots and label suggestions are
+    deterministic in tests; ``call_timeout`` bounds every worker's wait.
+    """
+
+    gateway_factory: Callable[[Environment, KeyMaterial | None], Gateway]
+    vault: Vault
+    registry: Registry
+    sim: SimExchange | None = None
+    clock: Callable[[], datetime] = field(default=_utc_now)
+    hostname: str = field(default_factory=socket.gethostname)
+    call_timeout: float = 30.0
+
+
+class WizardApp(App[None]):
+    """The key-setup wizard. Holds the one :class:`WizardSession` every screen reads and writes."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "binance-key-wizard"
+    BINDINGS = [Binding("ctrl+q", "request_quit", "Quit", priority=True)]
+
+    def __init__(self, services: Services, session: WizardSession, *, start_sim: bool = False,
+                 old_record: KeyRecord | None = None) -> None:
+        super().__init__()
+        self.services = services
+        self.session = session
+        self.old_record = old_record
+        self.old_key: KeyMaterial | None = None  # rotation: the key being replaced, memory only
+        self.storing = False  # a keyring write is in flight: quitting waits for it
+        self.rotation_done = False
+        self._start_sim = start_sim
+        self.sim_ready = not start_sim
+        self._vaults: dict[str, Vault] = {}
+
+    # -- what screens ask the app ---------------------------------------------------------
+    @property
+    def steps(self) -> list[str]:
+        """Step names in order (``retire`` only when rotating)."""
+        names = list(STEP_TITLES)
+        if self.session.rotating_label is None:
+            names.remove("retire")
+        return names
+
+    @property
+    def step_titles(self) -> list[str]:
+        """Short titles for the stepper."""
+        return [STEP_TITLES[name] for name in self.steps]
+
+    def step_index(self, name: str) -> int:
+        """Position of step ``name``."""
+        return self.steps.index(name)
+
+    @property
+    def is_demo(self) -> bool:
+        """True when rehearsing against the simulator."""
+        return self.services.sim is not None or self.session.env.name == "sim"
+
+    @property
+    def keyring_service(self) -> str:
+        """The keyring service this run stores under."""
+        if self.old_record is not None and self.old_record.service:
+            return self.old_record.service  # a rotation replaces the entry where it is
+        if self.is_demo:
+            return DEMO_SERVICE
+        profile = self.session.profile
+        return (profile.keyring_service if profile and profile.keyring_service else None) or DEFAULT_SERVICE
+
+    def vault(self) -> Vault:
+        """The injected vault, re-targeted to this run's keyring service when that differs."""
+        vault, service = self.services.vault, self.keyring_service
+        if getattr(vault, "service", service) == service:
+            return vault
+        if service not in self._vaults:
+            from wizard.vault import Vault
+
+            # Vault has no public accessor for its backend: reuse the one it was given.
+            backend = getattr(vault, "backend", None) or getattr(vault, "_given", None)
+            self._vaults[service] = Vault(backend=backend, service=service, timeout=getattr(vault, "timeout", 10.0))
+        return self._vaults[service]
+
+    def gateway(self, key: KeyMaterial | None) -> Gateway:
+        """A gateway for this run's environment."""
+        return self.services.gateway_factory(self.session.env, key)
+
+    def now(self) -> datetime:
+        """The current time (injectable for deterministic tests)."""
+        return self.services.clock()
+
+    # -- navigation ---------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.push_screen(self._make(self.steps[0]))
+        if self._start_sim:
+            self.call_after_refresh(self._launch_sim)
+
+    def _make(self, name: str) -> Screen[Any]:
+        return SCREENS[name]()
+
+    def go_to(self, name: str) -> None:
+        """Show step ``name``; the new screen rebuilds itself from the session."""
+        self.switch_screen(self._make(name))
+
+    def advance(self) -> None:
+        """Move to the next step."""
+        current = self._current_step()
+        index = self.step_index(current) + 1 if current else 0
+        if index < len(self.steps):
+            self.go_to(self.steps[index])
+
+    def go_back(self) -> None:
+        """Move to the previous step (entries stay in the session)."""
+        current = self._current_step()
+        if current and self.step_index(current) > 0:
+            self.go_to(self.steps[self.step_index(current) - 1])
+
+    def _current_step(self) -> str | None:
+        screen = self.screen
+        return screen.STEP if isinstance(screen, StepScreen) else None
+
+    def finish(self) -> None:
+        """The flow is complete: exit with status 0."""
+        self.exit(return_code=EXIT_COMPLETED)
+
+    # -- quitting -----------------------------------------------------------------------
+    def _half_entered(self) -> bool:
+        session = self.session
+        entered = bool(session.api_key) or session.secret is not None
+        return (entered and not session.stored) or (
+            session.rotating_label is not None and session.stored and not self.rotation_done)
+
+    def action_request_quit(self) -> None:
+        """ctrl+q: quit, asking first when something would be lost."""
+        if self.storing:
+            self.notify("Storing the key: quit once this finishes (a second or two).", severity="warning")
+            return
+        if isinstance(self.screen, ConfirmDialog):
+            return
+        session = self.session
+        if session.stored and session.test_passed and (session.rotating_label is None or self.rotation_done):
+            self.finish()  # everything is done: quitting now is completing
+            return
+        if not self._half_entered():
+            self.exit(return_code=EXIT_QUIT)
+            return
+        if session.stored:
+            question = ("The new key is stored, but the old key has not been confirmed deleted in Binance. "
+                        "Quit anyway? Delete the old key in Binance yourself.")
+        else:
+            question = ("You have entered a key that is not stored yet. Quit anyway? Nothing will be saved, "
+                        "and the key you created in Binance stays there until you delete it.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.session.forget_secret()
+                self.exit(return_code=EXIT_QUIT)
+
+        self.push_screen(ConfirmDialog("Quit the wizard?", question, yes="Quit", no="Stay"), answered)
+
+    # -- demo simulator -----------------------------------------------------------------
+    @work(exclusive=True, group="sim")
+    async def _launch_sim(self) -> None:
+        def start() -> tuple[Any, str]:
+            from wizard.sim import SimExchange  # aiohttp: imported off the UI thread
+
+            sim = SimExchange()
+            return sim, sim.start_in_thread(port=0)
+
+        try:
+            sim, base_url = await asyncio.wait_for(asyncio.to_thread(start), self.services.call_timeout)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never fatal
+            self.post_message(SimFailed(f"{type(exc).__name__} while starting the simulator"))
+            return
+        self.services.sim = sim
+        self.post_message(SimStarted(Environment.custom(base_url, simulated=True)))
+
+    def on_sim_started(self, message: SimStarted) -> None:
+        self.session.env = message.env
+        self.sim_ready = True
+        self._refresh_screen()
+
+    def on_sim_failed(self, message: SimFailed) -> None:
+        self.notify(f"The simulated exchange could not start ({message.reason}).", severity="error",
+                    timeout=30)
+
+    def _refresh_screen(self) -> None:
+        if isinstance(self.screen, StepScreen):
+            self.screen.refresh_state()
+
+    # -- crashes never print locals -------------------------------------------------------
+    def _fatal_error(self) -> None:
+        """Show the crash without local variables (Textual's default prints them, secrets included)."""
+        from rich.segment import Segments
+
+        self.bell()
+        secrets = [self.session.secret] if self.session.secret is not None else []
+        self.session.forget_secret()
+        error = sys.exc_info()[1] or self._exception
+        error = getattr(error, "error", error)  # unwrap WorkerFailed
+        rendered = self.console.render(_safe_traceback(error, secrets), self.console.options)
+        self._exit_renderables.append(Segments(rendered))
+        self._close_messages_no_wait()
+
+
+def _safe_traceback(error: BaseException | None, secrets: list[Any]) -> Any:
+    """A traceback renderable with no locals and the session's secret masked in messages."""
+    from rich.text import Text
+
+    if error is None:
+        return Text("binance-key-wizard stopped after an internal error.")
+    try:
+        from wizard.crash import safe_rich_traceback
+    except ImportError:  # crash module missing: rich, still without locals
+        from rich.traceback import Traceback
+
+        return Traceback.from_exception(type(error), error, error.__traceback__, show_locals=False)
+    return safe_rich_traceback(error, secrets=secrets, width=None)
+
+
+def create_app(services: Services, *, env: Environment, purpose: Purpose | None = None,
+               profile: Profile | None = None, rotate_label: str | None = None,
+               start_sim: bool = False) -> WizardApp:
+    """Build the wizard around injected collaborators.
+
+    ``rotate_label`` pre-fills the run from the registry record of the key
+    being replaced. ``start_sim`` (the CLI's ``--demo``) starts the simulator
+    after the first frame and switches ``env`` to it.
+    """
+    session = WizardSession(env=env, profile=profile)
+    if profile is not None and getattr(profile, "purpose", None):
+        session.purpose = profile.purpose
+    if purpose is not None:
+        session.purpose = purpose
+    record = None
+    if rotate_label is not None:
+        record = services.registry.get(rotate_label)
+        if record is None:
+            raise LookupError(f"no managed key is labelled {rotate_label!r}")
+        session.rotating_label = rotate_label
+        session.label = record.label
+        session.purpose = purpose or record.purpose
+        session.key_type = record.key_type
+    return WizardApp(services, session, start_sim=start_sim, old_record=record)
+
+
+def run_wizard(args: argparse.Namespace) -> int:
+    """``binance-key-wizard [--demo] [--env|--base-url] [--profile] [--purpose]``: 0 done, 130 quit."""
+    try:
+        services, env, profile = services_from_args(args)
+    except Exception as exc:  # noqa: BLE001 - a bad profile/URL/registry: say which, exit 2
+        print(f"binance-key-wizard: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(services, env=env, purpose=getattr(args, "purpose", None), profile=profile,
+                     start_sim=bool(getattr(args, "demo", False)))
+    try:
+        app.run()
+    finally:
+        if services.sim is not None:
+            services.sim.stop_in_thread()
+    return EXIT_QUIT if app.return_code is None else app.return_code
+
+
+def services_from_args(args: argparse.Namespace) -> tuple[Services, Environment, Profile | None]:
+    """Real collaborators for a terminal run (the keyring and registry are only touched later)."""
+    from wizard.registry import Registry
+    from wizard.vault import Vault
+
+    profile = None
+    if getattr(args, "profile", None):
+        from wizard.profiles import load_profile
+
+        profile = load_profile(args.profile)
+    if getattr(args, "demo", False):
+        from platformdirs import user_config_dir
+
+        registry = Registry(Path(user_config_dir("binance-key-wizard")) / "demo-keys.json")
+        vault = Vault(service=DEMO_SERVICE)
+        # A placeholder until the simulator is up (see WizardApp._launch_sim).
+        env = Environment.custom("http://127.0.0.1:0", simulated=True)
+    else:
+        registry, vault = Registry(), Vault()
+        env = Environment.from_name(getattr(args, "env", None) or "live", getattr(args, "base_url", None))
+    return Services(gateway_factory=default_gateway, vault=vault, registry=registry), env, profile
+
+
+def run_review_app(records: list[KeyRecord]) -> int:
+    """``binance-key-wizard review`` on a terminal: a table of every managed key."""
+    from wizard.screens.review import ReviewApp
+
+    app = ReviewApp(records)
+    app.run()
+    return app.return_code or 0

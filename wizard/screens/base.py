@@ -1,0 +1,148 @@
+"""What every step screen shares: the stepper, a scrolling body, Back/Next, workers' errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Static
+
+from wizard.exchange.model import ExchangeError, Problem, ProblemKind
+from wizard.widgets.stepper import Stepper
+
+if TYPE_CHECKING:
+    from wizard.app import WizardApp
+    from wizard.session import WizardSession
+
+T = TypeVar("T")
+
+
+def problem_from(exc: BaseException, doing: str, timeout: float) -> Problem:
+    """A plain-language :class:`Problem` for any failure inside a worker.
+
+    Only the exception's type is named for unexpected errors: its message
+    could, in principle, quote input.
+    """
+    if isinstance(exc, ExchangeError):
+        return exc.problem
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return Problem(ProblemKind.TIMEOUT, f"No answer within {timeout:g} seconds while {doing}.",
+                       "Check your internet connection, then press Retry.")
+    return Problem(ProblemKind.UNKNOWN, f"Something unexpected went wrong while {doing} "
+                   f"({type(exc).__name__}).", "Press Retry. If it happens again, please report it.")
+
+
+class StepScreen(Screen[None]):
+    """One wizard step: subclasses add ``compose_body`` and the ``can_go_next`` rule."""
+
+    STEP: ClassVar[str] = ""
+    HEADING: ClassVar[str] = ""
+    NEXT_LABEL: ClassVar[str] = "Next →"
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+n", "next", "Next"),
+    ]
+
+    @property
+    def wizard(self) -> WizardApp:
+        """The running wizard app."""
+        return cast("WizardApp", self.app)
+
+    @property
+    def session(self) -> WizardSession:
+        """The app's one session (screens keep no copies)."""
+        return self.wizard.session
+
+    def compose(self) -> ComposeResult:
+        wizard = self.wizard
+        yield Stepper(wizard.step_titles, wizard.step_index(self.STEP))
+        with VerticalScroll(id="body"):
+            yield Static(self.HEADING, classes="heading")
+            yield from self.compose_body()
+        with Horizontal(id="nav"):
+            yield Button("← Back", id="back")
+            yield Static("", id="nav-status")
+            yield Button(self.NEXT_LABEL, id="next", variant="primary")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The step's own widgets."""
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.setup()
+        self.refresh_state()
+
+    def setup(self) -> None:
+        """Fill the widgets from the session and start any checks (subclasses; not on_mount,
+        which Textual would call for every class in the MRO)."""
+
+    # -- rules subclasses override ----------------------------------------------------
+    def can_go_back(self) -> bool:
+        """Back is possible until the key is stored (the secret is gone from memory then),
+        and never while the keyring is being written (leaving would cancel it halfway)."""
+        return (self.wizard.step_index(self.STEP) > 0 and not self.session.stored
+                and not self.wizard.storing)
+
+    def can_go_next(self) -> tuple[bool, str]:
+        """(allowed, why not) for moving on."""
+        return True, ""
+
+    def before_next(self) -> bool:
+        """Last checks when Next is pressed; False stays on the screen."""
+        return True
+
+    def refresh_state(self) -> None:
+        """Re-read the session and update the navigation bar."""
+        ok, why = self.can_go_next()
+        next_button = self.query_one("#next", Button)
+        next_button.disabled = not ok
+        self.query_one("#back", Button).display = self.can_go_back()
+        self.query_one("#nav-status", Static).update(why)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next":
+            return True if self.can_go_next()[0] else None
+        if action == "back":
+            return True if self.can_go_back() else None
+        return True
+
+    # -- navigation -------------------------------------------------------------------
+    def action_next(self) -> None:
+        """Move on if this step is satisfied."""
+        ok, why = self.can_go_next()
+        if not ok:
+            self.notify(why or "This step is not complete yet.", severity="warning")
+            return
+        if self.before_next():
+            self.wizard.advance()
+
+    def action_back(self) -> None:
+        """Go to the previous step; nothing entered is lost."""
+        if self.can_go_back():
+            self.wizard.go_back()
+
+    @on(Button.Pressed, "#next")
+    def _next_pressed(self) -> None:
+        self.action_next()
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+    # -- workers ------------------------------------------------------------------------
+    async def bounded(self, call: Awaitable[T]) -> T:
+        """Await ``call`` with the app's timeout (raises TimeoutError)."""
+        return await asyncio.wait_for(call, self.wizard.services.call_timeout)
+
+    def problem(self, exc: BaseException, doing: str) -> Problem:
+        """The user-facing problem for a worker's failure."""
+        return problem_from(exc, doing, self.wizard.services.call_timeout)

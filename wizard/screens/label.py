@@ -1,0 +1,290 @@
+"""Step 2: open API Management, label the key, and bring the key (and its secret) here.
+
+The key pair can be generated here (Ed25519, recommended: the private key
+never leaves this machine except into the keyring) or created by Binance
+(HMAC: the secret is pasted into a masked field that refuses copy and cut).
+Everything typed goes straight into the session, so Back/Next lose nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static
+
+from wizard.messages import KeyPairGenerated
+from wizard.screens.base import StepScreen
+from wizard.screens.label_text import ED25519_STEPS, HMAC_STEPS, restrictions_step
+from wizard.secret import Secret
+from wizard.widgets.qr import QRCode
+from wizard.widgets.secret_input import SecretInput, clean_paste
+from wizard.widgets.sim_panel import SimApiPanel
+from wizard.widgets.status import Busy
+
+
+def suggested_label(app: object) -> str:
+    """The label the wizard proposes: from the profile's template, else tool-purpose-host-date."""
+    from wizard.parsing import suggest_label
+
+    session, services = app.session, app.services  # type: ignore[attr-defined]
+    day = services.clock()
+    if session.profile is not None:
+        return session.profile.render_label(services.hostname, day)
+    tool = "tracker" if session.purpose == "read" else "bot"
+    return suggest_label(tool, session.purpose, services.hostname, day)
+
+
+class LabelScreen(StepScreen):
+    """API Management, a clear label, and the key itself."""
+
+    STEP = "label"
+    HEADING = "2 · Label the key and create it in Binance"
+
+    def compose_body(self) -> ComposeResult:
+        env = self.session.env
+        with Horizontal(id="mgmt"):
+            with Vertical(id="mgmt-text"):
+                yield Static("Open Binance's API Management: Profile → Account → API Management. "
+                             "Scan the code with your phone, or open this address:")
+                yield Static(escape(env.management_url), id="mgmt-url", classes="url")
+                yield Button("Copy address", id="copy-url", compact=True)
+            yield QRCode(env.management_url, id="mgmt-qr")
+        yield Static("Label", classes="section")
+        yield Input(id="label", placeholder="e.g. tracker-read-laptop-2026-01-31")
+        yield Static(id="label-error", classes="error")
+        yield Static(id="label-hint", classes="hint")
+        yield Static("Key type", classes="section")
+        with RadioSet(id="key-type", compact=True):
+            yield RadioButton("Ed25519 pair generated here (recommended)", id="kt-ed25519")
+            yield RadioButton("HMAC, created by Binance (\"System generated\")", id="kt-hmac")
+        with Vertical(id="ed25519-box"):
+            yield Button("Generate an Ed25519 key pair here", id="generate", compact=True, variant="primary")
+            yield Busy(id="keygen-busy")
+            yield Static(id="pubkey", classes="pem")
+            yield Button("Copy public key", id="copy-pub", compact=True)
+            yield QRCode("", id="pub-qr")
+            yield Static(id="ed25519-steps", classes="steps")
+        yield Static(id="hmac-steps", classes="steps")
+        yield Static("API key", classes="section")
+        yield Input(id="api-key", placeholder="paste the 64-character API key")
+        yield Static(id="api-key-error", classes="error")
+        with Vertical(id="secret-box"):
+            yield Static("Secret key", classes="section")
+            yield SecretInput(id="secret", placeholder="paste the secret key (masked; it cannot be copied out)")
+            yield Static(id="secret-error", classes="error")
+        if self.wizard.is_demo:
+            from wizard.policy import SETTING_LABELS
+
+            yield SimApiPanel(SETTING_LABELS, id="sim-panel")
+
+    # -- filling from the session -------------------------------------------------------------
+    def setup(self) -> None:
+        from wizard.parsing import LABEL_MAX_LENGTH
+
+        session = self.session
+        if not session.label:
+            session.label = suggested_label(self.wizard)
+        label = self.query_one("#label", Input)
+        label.value = session.label
+        rotating = session.rotating_label is not None
+        label.disabled = rotating
+        hint = (f"Kept from the key being rotated, so {escape(session.label)!s} keeps loading the new key."
+                if rotating else
+                f"Binance shows it next to the key. Name the tool, the machine and the date; at most "
+                f"{LABEL_MAX_LENGTH} characters.")
+        self.query_one("#label-hint", Static).update(hint)
+        self.query_one(f"#kt-{session.key_type}", RadioButton).value = True
+        self.query_one("#api-key", Input).value = session.api_key
+        if session.key_type == "hmac" and session.secret is not None:
+            self.query_one("#secret", SecretInput).value = session.secret.reveal()
+        self._show_key_type()
+        self._set_error("#api-key-error", "")
+        self._set_error("#secret-error", "")
+        self._validate_label(quiet=True)
+        if self.wizard.is_demo:
+            self._sync_sim_panel()
+
+    def _show_key_type(self) -> None:
+        session = self.session
+        ed25519 = session.key_type == "ed25519"
+        self.query_one("#ed25519-box").display = ed25519
+        self.query_one("#hmac-steps").display = not ed25519
+        self.query_one("#secret-box").display = not ed25519
+        restrictions = restrictions_step(session.purpose)
+        self.query_one("#hmac-steps", Static).update(HMAC_STEPS + restrictions)
+        self.query_one("#ed25519-steps", Static).update(ED25519_STEPS + restrictions)
+        public = session.public_key_pem
+        self.query_one("#pubkey", Static).update(escape(public.strip()) if public else "")
+        for widget_id in ("#pubkey", "#copy-pub", "#pub-qr", "#ed25519-steps"):
+            self.query_one(widget_id).display = bool(public)
+        self.query_one("#pub-qr", QRCode).set_data(public.strip() if public else "")
+        self.query_one("#generate", Button).label = (
+            "Generate a new pair (replaces this one)" if public else "Generate an Ed25519 key pair here")
+
+    def _sync_sim_panel(self) -> None:
+        from wizard.policy import intended_permissions
+
+        self.query_one(SimApiPanel).sync(intended_permissions(self.session.purpose, self.session.profile))
+
+    # -- typing goes straight into the session ------------------------------------------------
+    def _key_changed(self) -> None:
+        """A different key: what was read about the old one no longer applies."""
+        session = self.session
+        session.permissions = session.verdict = session.account = None
+
+    @on(Input.Changed, "#label")
+    def _label_changed(self, event: Input.Changed) -> None:
+        self.session.label = event.value
+        self._validate_label(quiet=not event.value)
+        self.refresh_state()
+
+    @on(Input.Changed, "#api-key")
+    def _api_key_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() != self.session.api_key:
+            self.session.api_key = event.value.strip()
+            self._key_changed()
+        self._set_error("#api-key-error", "")
+        if self.wizard.is_demo:
+            self._sync_sim_panel()
+        self.refresh_state()
+
+    @on(Input.Changed, "#secret")
+    def _secret_changed(self, event: Input.Changed) -> None:
+        if self.session.key_type != "hmac":
+            return
+        cleaned = clean_paste(event.value)
+        new = Secret(cleaned) if cleaned else None
+        if new != self.session.secret:
+            self.session.secret = new
+            self._key_changed()
+        self._set_error("#secret-error", "")
+        self.refresh_state()
+
+    @on(RadioSet.Changed, "#key-type")
+    def _key_type_changed(self, event: RadioSet.Changed) -> None:
+        chosen = "ed25519" if event.pressed.id == "kt-ed25519" else "hmac"
+        session = self.session
+        if chosen == session.key_type:
+            return
+        # The secret belongs to one key type: an HMAC secret is not a private key.
+        session.key_type = chosen  # type: ignore[assignment]
+        session.secret = None
+        session.public_key_pem = None
+        self._key_changed()
+        self.query_one("#secret", SecretInput).value = ""
+        self._show_key_type()
+        self.refresh_state()
+
+    # -- buttons ------------------------------------------------------------------------------
+    @on(Button.Pressed, "#copy-url")
+    def _copy_url(self) -> None:
+        self.app.copy_to_clipboard(self.session.env.management_url)
+        self.notify("Address copied.")
+
+    @on(Button.Pressed, "#copy-pub")
+    def _copy_public(self) -> None:
+        if self.session.public_key_pem:
+            self.app.copy_to_clipboard(self.session.public_key_pem.strip())
+            self.notify("Public key copied (it is not secret).")
+
+    @on(Button.Pressed, "#generate")
+    def _generate(self) -> None:
+        self.query_one("#keygen-busy", Busy).start("Generating the key pair…")
+        self.generate_pair()
+
+    @work(exclusive=True, group="keygen")
+    async def generate_pair(self) -> None:
+        """Make an Ed25519 pair off the UI thread; the private half goes only into the session."""
+        from wizard.keygen import generate_ed25519
+
+        try:
+            private, public = await self.bounded(asyncio.to_thread(generate_ed25519))
+        except Exception as exc:  # noqa: BLE001 - reported on screen
+            self.query_one("#keygen-busy", Busy).stop()
+            self.notify(self.problem(exc, "generating the key pair").message, severity="error")
+            return
+        had_key = bool(self.session.api_key)
+        self.session.secret, self.session.public_key_pem = private, public
+        self.session.key_type = "ed25519"
+        if had_key:  # that API key belongs to the old public key
+            self.session.api_key = ""
+            self.query_one("#api-key", Input).value = ""
+        self._key_changed()
+        self.post_message(KeyPairGenerated(public))
+
+    def on_key_pair_generated(self, message: KeyPairGenerated) -> None:
+        self.query_one("#keygen-busy", Busy).stop()
+        self._show_key_type()
+        self.refresh_state()
+
+    def on_sim_api_panel_key_issued(self, message: SimApiPanel.KeyIssued) -> None:
+        session = self.session
+        session.api_key = message.api_key
+        if message.secret is not None:
+            session.secret = message.secret
+            self.query_one("#secret", SecretInput).value = message.secret.reveal()
+        self._key_changed()
+        self.query_one("#api-key", Input).value = message.api_key
+        self._sync_sim_panel()
+        self.notify("The simulated Binance created the key and filled in the fields.")
+
+    def on_sim_api_panel_key_edited(self, message: SimApiPanel.KeyEdited) -> None:
+        self._key_changed()
+        self._sync_sim_panel()
+        self.notify(f"Simulated key {message.what}. Press Next to check it again.")
+
+    # -- validation ---------------------------------------------------------------------------
+    def _validate_label(self, *, quiet: bool = False) -> str | None:
+        from wizard.parsing import InputError, validate_label
+
+        try:
+            label = validate_label(self.session.label)
+        except InputError as exc:
+            self._set_error("#label-error", "" if quiet else str(exc))
+            return None
+        self._set_error("#label-error", "")
+        return label
+
+    def _set_error(self, selector: str, text: str) -> None:
+        """Show ``text`` under a field (hidden when empty, so the form does not gap)."""
+        error = self.query_one(selector, Static)
+        error.update(escape(text))
+        error.display = bool(text)
+
+    def can_go_next(self) -> tuple[bool, str]:
+        session = self.session
+        missing = [name for name, present in (
+            ("a label", bool(session.label.strip())),
+            ("the API key", bool(session.api_key)),
+            ("the key pair" if session.key_type == "ed25519" else "the secret key", session.secret is not None),
+        ) if not present]
+        if missing:
+            return False, "Still needed: " + ", ".join(missing) + "."
+        return True, ""
+
+    def before_next(self) -> bool:
+        """Check every field's format; show each problem under its field, keep everything."""
+        from wizard.parsing import InputError, clean_api_key, clean_hmac_secret
+
+        session = self.session
+        ok = self._validate_label() is not None
+        if ok:
+            session.label = self._validate_label() or session.label
+        try:
+            session.api_key = clean_api_key(session.api_key)
+        except InputError as exc:
+            self._set_error("#api-key-error", str(exc))
+            ok = False
+        if session.key_type == "hmac" and session.secret is not None:
+            try:
+                session.secret = clean_hmac_secret(session.secret)
+            except InputError as exc:
+                self._set_error("#secret-error", str(exc))
+                ok = False
+        if not ok:
+            self.notify("Some fields need attention (see the messages in red).", severity="warning")
+        return ok

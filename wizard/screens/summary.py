@@ -1,0 +1,117 @@
+"""Step 7: what was verified, where the key lives, how a bot loads it, and when to rotate."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from textual.app import ComposeResult
+from textual.markup import escape
+from textual.widgets import Static
+
+from wizard.screens.base import StepScreen
+from wizard.session import WizardSession
+
+OK, WARN, BAD, INFO = "[$success]✓[/]", "[$warning]![/]", "[$error]✗[/]", "[$text-muted]i[/]"
+
+
+def rotation_days(app: object) -> int:
+    """The rotation period: the profile's, the rotated key's, else 90 days."""
+    session = app.session  # type: ignore[attr-defined]
+    old = getattr(app, "old_record", None)
+    return (getattr(session.profile, "rotation_days", None)
+            or getattr(old, "rotation_days", None) or 90)
+
+
+def load_snippet(label: str, service: str) -> str:
+    """The Python a bot runs to load the key (service only when not the default)."""
+    extra = "" if service == "binance-key-wizard" else f", service={service!r}"
+    return ("from wizard import load_credentials\n"
+            f"creds = load_credentials({label!r}{extra})\n"
+            "client = creds.client()  # a python-binance Client, ready to use")
+
+
+def hygiene(session: WizardSession, rotate_by: datetime) -> list[str]:
+    """The guide's hygiene list, each item with its status on this key."""
+    perms, verdict = session.permissions, session.verdict
+    items = [f"{OK} Clear label: [b]{escape(session.label)}[/b] names the tool, purpose and machine."]
+    extra = [f for f in (verdict.findings if verdict else ()) if f.id.endswith("_not_needed")]
+    if verdict is not None and not verdict.blocked and not extra:
+        items.append(f"{OK} Minimum permissions: only what {'a tracker' if session.purpose == 'read' else 'a spot bot'} needs.")
+    else:
+        items.append(f"{WARN} Minimum permissions: see the warnings from step 3.")
+    if perms is not None and perms.withdrawals is False and perms.confirmed:
+        items.append(f"{OK} Withdrawals disabled (confirmed by Binance).")
+    else:
+        items.append(f"{WARN} Withdrawals: not confirmed by this environment — check in API Management.")
+    if perms is not None and perms.ip_restricted:
+        items.append(f"{OK} IP allowlisting: the key only works from trusted IPs.")
+    elif perms is not None and perms.ip_restricted is False:
+        items.append(f"{WARN} IP allowlisting: not set — a leaked key works from anywhere.")
+    else:
+        items.append(f"{WARN} IP allowlisting: not confirmed.")
+    items.append(f"{INFO} One key per tool: use this key only for the tool in its label; "
+                 "give every other tool its own key.")
+    items.append(f"{OK} Regular review: rotate by {rotate_by:%Y-%m-%d}; `binance-key-wizard review` lists "
+                 "what is due, `binance-key-wizard check` re-verifies.")
+    if not session.checklist.get("withdraw_allowlist"):
+        items.append(f"{WARN} Account: turn on the withdrawal address allowlist in Binance's security settings.")
+    return items
+
+
+def permissions_line(session: WizardSession) -> str:
+    """Verified permissions in one line."""
+    perms = session.permissions
+    if perms is None:
+        return f"{BAD} Not verified."
+    on = [name for name, value in (("reading", perms.reading), ("spot trading", perms.spot_trading)) if value]
+    how = "confirmed by Binance" if perms.confirmed else "probed (this environment cannot confirm)"
+    return (f"{OK} Permissions {how}: {', '.join(on) or 'none'}; withdrawals and transfers off; "
+            f"IP-restricted: {'yes' if perms.ip_restricted else 'no' if perms.ip_restricted is False else 'unknown'}.")
+
+
+class SummaryScreen(StepScreen):
+    """The verified state, where the key is stored, how to load it, and the hygiene list."""
+
+    STEP = "summary"
+    HEADING = "Done — the key is ready"
+    NEXT_LABEL = "Finish"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="verified")
+        yield Static("Where the key is", classes="section")
+        yield Static(id="stored")
+        yield Static("How a bot loads it", classes="section")
+        yield Static(id="snippet", classes="code")
+        yield Static("Rotation", classes="section")
+        yield Static(id="rotation")
+        yield Static("Key hygiene", classes="section")
+        yield Static(id="hygiene")
+
+    def setup(self) -> None:
+        wizard, session = self.wizard, self.session
+        if session.rotating_label:
+            self.query_one(".heading", Static).update("New key stored — one step left")
+            self.query_one("#next").label = "Retire the old key →"
+        days = rotation_days(wizard)
+        rotate_by = wizard.now() + timedelta(days=days)
+        tested = "\n".join(session.test_summary)
+        self.query_one("#verified", Static).update(
+            f"{permissions_line(session)}\n{tested}" if tested else permissions_line(session))
+        self.query_one("#stored", Static).update(
+            f"OS keyring service [b]{escape(wizard.keyring_service)}[/b], entry [b]{escape(session.label)}[/b].\n"
+            "The secret is nowhere else: not in a file, not on the clipboard. Non-secret details "
+            "(label, fingerprint, permissions, dates) are in the wizard's registry.")
+        self.query_one("#snippet", Static).update(escape(load_snippet(session.label, wizard.keyring_service)))
+        self.query_one("#rotation", Static).update(
+            f"Rotate by [b]{rotate_by:%Y-%m-%d}[/b] ({days} days): "
+            f"[b]binance-key-wizard rotate {escape(session.label)}[/b]")
+        self.query_one("#hygiene", Static).update("\n".join(hygiene(session, rotate_by)))
+
+    def can_go_back(self) -> bool:
+        return False  # stored: the steps before cannot be redone with a forgotten secret
+
+    def before_next(self) -> bool:
+        if self.session.rotating_label:
+            return True
+        self.wizard.finish()
+        return False

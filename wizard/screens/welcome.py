@@ -1,0 +1,83 @@
+"""Step 0: what the wizard does, where it connects, what the user needs, and the promise."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.markup import escape
+from textual.widgets import Static
+
+from wizard.exchange.model import Environment
+from wizard.screens.base import StepScreen
+from wizard.widgets.status import Busy
+
+ENV_NOTES = {
+    "live": "Binance.com, with your real funds.",
+    "testnet": ("Binance Spot Testnet: test funds only. The testnet cannot report a key's permissions, "
+                "so the wizard can only probe them."),
+    "demo": ("Binance demo trading: demo funds only. Demo trading cannot report a key's permissions, "
+             "so the wizard can only probe them."),
+    "custom": "A Binance-compatible server you named with --base-url.",
+    "sim": ("The built-in simulated exchange on this computer. Rehearse every step with pretend keys "
+            "and funds: no Binance account is needed and nothing real changes."),
+}
+
+
+def environment_text(env: Environment) -> str:
+    """One paragraph naming the environment and its address."""
+    address = env.base_url or env.api_url.removesuffix("/api")
+    return f"[b]{escape(env.title)}[/b] — {escape(address)}\n{escape(ENV_NOTES.get(env.name, ''))}"
+
+
+class WelcomeScreen(StepScreen):
+    """What this does, where it connects, what you need, and the promise: withdrawals stay off."""
+
+    STEP = "welcome"
+    HEADING = "Set up a safe Binance API key"
+    NEXT_LABEL = "Start →"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="intro")
+        yield Static("Where this connects", classes="section")
+        yield Static(id="env")
+        yield Busy(id="sim-busy")
+        yield Static("What you will need", classes="section")
+        yield Static(
+            "• A browser logged in to your Binance account, and your 2FA device\n"
+            "• About ten minutes\n"
+            "• If the tool runs on a server: that server's public IP address(es)",
+            id="needs",
+        )
+        yield Static("The promise", classes="section")
+        yield Static(
+            "[b]Withdrawals stay off.[/b] The wizard never stores a key that can withdraw or transfer "
+            "funds, and the secret goes only into your operating system's keyring — never to a file, "
+            "the clipboard or the screen.",
+            id="promise",
+            classes="promise",
+        )
+
+    def setup(self) -> None:
+        session = self.session
+        lines = ["This wizard walks you through creating a Binance API key that can do only what your "
+                 "tool needs, checks every setting against the live key, stores the key in the OS "
+                 "keyring and proves it works."]
+        if session.profile is not None:
+            lines.append(f"You are setting up a key for [b]{escape(session.profile.product)}[/b].")
+        if session.rotating_label:
+            lines.append(f"[b]Rotating {escape(session.rotating_label)}[/b]: you will create a new key; the "
+                         "old one stays stored and working until the new one is verified.")
+        self.query_one("#intro", Static).update("\n\n".join(lines))
+
+    def refresh_state(self) -> None:
+        self.query_one("#env", Static).update(environment_text(self.session.env))
+        busy = self.query_one(Busy)
+        if self.wizard.sim_ready:
+            busy.stop()
+        else:
+            busy.start("Starting the simulated exchange…")
+        super().refresh_state()
+
+    def can_go_next(self) -> tuple[bool, str]:
+        if not self.wizard.sim_ready:
+            return False, "Waiting for the simulated exchange…"
+        return True, ""
