@@ -128,11 +128,7 @@ class WizardApp(App[None]):
         if getattr(vault, "service", service) == service:
             return vault
         if service not in self._vaults:
-            from wizard.vault import Vault
-
-            # Vault has no public accessor for its backend: reuse the one it was given.
-            backend = getattr(vault, "backend", None) or getattr(vault, "_given", None)
-            self._vaults[service] = Vault(backend=backend, service=service, timeout=getattr(vault, "timeout", 10.0))
+            self._vaults[service] = vault.with_service(service)
         return self._vaults[service]
 
     def gateway(self, key: KeyMaterial | None) -> Gateway:

@@ -39,9 +39,7 @@ STAGE_TEXT = {
 
 def backend_label(vault: Any) -> str:
     """A person-readable name for the vault's keyring backend."""
-    name = getattr(vault, "backend_name", None)
-    if name is None:  # no public accessor in the vault contract: its own description
-        name = vault._name() if hasattr(vault, "_name") else "the default keyring"
+    name = vault.backend_name
     module = name.rsplit(".", 1)[0]
     friendly = FRIENDLY_BACKENDS.get(module)
     return f"{friendly} ({name})" if friendly else name

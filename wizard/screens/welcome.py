@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.markup import escape
 from textual.widgets import Static
 
@@ -30,6 +31,9 @@ def environment_text(env: Environment) -> str:
 
 class WelcomeScreen(StepScreen):
     """What this does, where it connects, what you need, and the promise: withdrawals stay off."""
+
+    # Enter on the first screen starts the wizard, as a newcomer expects.
+    BINDINGS = [Binding("enter", "next", "Start", show=False)]
 
     STEP = "welcome"
     HEADING = "Set up a safe Binance API key"
