@@ -237,13 +237,17 @@ async def test_abandoned_rotation_keeps_old_key(sim, memory_keyring, tmp_path):
 
 
 @pytest.mark.secret_service
-async def test_full_run_into_real_secret_service(sim, secret_service_keyring, tmp_path):
-    key = sim.keys["read_only"]
-    label = "tracker-read-laptop-2026-01-31"
+@pytest.mark.parametrize(
+    ("preset", "purpose", "label"),
+    [("read_only", "read", "tracker-read-laptop-2026-01-31"),
+     ("spot_trading", "spot", "bot-spot-laptop-2026-01-31")],
+)
+async def test_full_run_into_real_secret_service(sim, secret_service_keyring, tmp_path, preset, purpose, label):
+    key = sim.keys[preset]
     app = make_app(sim, secret_service_keyring, tmp_path)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await through_ip(pilot, key.api_key, key.secret, "read")
+            await through_ip(pilot, key.api_key, key.secret, purpose)
             await pilot.press("s")
             await settle(pilot)
             assert app.session.stored, text_of(app, "#problem")
