@@ -46,7 +46,10 @@ class Shooter:
     async def shot(self, pilot, name: str) -> Path:
         await settle(pilot)
         svg = self.out / f"{self.count:02d}-{name}.svg"
-        svg.write_text(pilot.app.export_screenshot(title=f"binance-key-wizard — {name}"))
+        picture = pilot.app.export_screenshot(title=f"binance-key-wizard — {name}")
+        # rsvg-convert drops the leading space of each text span unless told to keep it,
+        # which glues markers to their text in the PNG; browsers are unaffected.
+        svg.write_text(picture.replace("<svg ", '<svg xml:space="preserve" ', 1))
         self.count += 1
         png = svg.with_suffix(".png")
         if shutil.which("rsvg-convert"):

@@ -36,6 +36,7 @@ class WizardSession:
     key_type: KeyType = "hmac"
     secret: Secret | None = None  # HMAC secret or Ed25519 private key PEM; memory only until stored
     public_key_pem: str | None = None  # for self-generated Ed25519 keys
+    key_file: str | None = None  # the path an Ed25519 private key was loaded from (not secret)
     permissions: KeyPermissions | None = None
     verdict: Verdict | None = None
     account: AccountFacts | None = None

@@ -1,29 +1,37 @@
 """Step 2: open API Management, label the key, and bring the key (and its secret) here.
 
 The key pair can be generated here (Ed25519, recommended: the private key
-never leaves this machine except into the keyring) or created by Binance
-(HMAC: the secret is pasted into a masked field that refuses copy and cut).
+never leaves this machine except into the keyring), read from a PEM file the
+user already has (only its path is typed; the key itself is never shown), or
+created by Binance (HMAC: the secret is pasted into a masked field that
+refuses copy and cut).
 Everything typed goes straight into the session, so Back/Next lose nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalGroup
 from textual.markup import escape
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from wizard.messages import KeyPairGenerated
 from wizard.screens.base import StepScreen
+from wizard.screens.key_file import EXAMPLE_PATH, KeyPathInput
 from wizard.screens.label_text import ED25519_STEPS, HMAC_STEPS, restrictions_step
 from wizard.secret import Secret
 from wizard.widgets.qr import QRCode
 from wizard.widgets.secret_input import SecretInput, clean_paste
 from wizard.widgets.sim_panel import SimApiPanel
 from wizard.widgets.status import Busy
+
+# What the key-type radio offers: an Ed25519 pair generated here, an Ed25519 key from the
+# user's own PEM file (both are session.key_type "ed25519"), or an HMAC key made by Binance.
+KeyChoice = Literal["ed25519", "file", "hmac"]
 
 
 def suggested_label(app: object) -> str:
@@ -42,7 +50,11 @@ class LabelScreen(StepScreen):
     """API Management, a clear label, and the key itself."""
 
     STEP = "label"
+    choice: KeyChoice = "hmac"  # set from the session in setup()
     HEADING = "2 · Label the key and create it in Binance"
+    DEFAULT_CSS = """
+    #load-key-file { margin-top: 1; }
+    """
 
     def compose_body(self) -> ComposeResult:
         env = self.session.env
@@ -60,10 +72,18 @@ class LabelScreen(StepScreen):
         yield Static("Key type", classes="section")
         with RadioSet(id="key-type", compact=True):
             yield RadioButton("Ed25519 pair generated here (recommended)", id="kt-ed25519")
+            yield RadioButton("Ed25519 key I already have (PEM file)", id="kt-file")
             yield RadioButton("HMAC, created by Binance (\"System generated\")", id="kt-hmac")
         with Vertical(id="ed25519-box"):
             yield Button("Generate an Ed25519 key pair here", id="generate", compact=True, variant="primary")
             yield Busy(id="keygen-busy")
+            with VerticalGroup(id="key-file-box"):
+                yield Static("The private key file (PKCS#8 PEM: -----BEGIN PRIVATE KEY-----). Type its path; "
+                             "the wizard reads the file and shows only the public key.", classes="hint")
+                yield KeyPathInput(id="key-file", placeholder=f"path, e.g. {EXAMPLE_PATH}")
+                yield Static(id="key-file-error", classes="error")
+                yield Button("Load the key file", id="load-key-file", compact=True, variant="primary")
+                yield Busy(id="key-file-busy")
             yield Static(id="pubkey", classes="pem")
             yield Button("Copy public key", id="copy-pub", compact=True)
             yield QRCode("", id="pub-qr")
@@ -97,21 +117,28 @@ class LabelScreen(StepScreen):
                 f"Binance shows it next to the key. Name the tool, the machine and the date; at most "
                 f"{LABEL_MAX_LENGTH} characters.")
         self.query_one("#label-hint", Static).update(hint)
-        self.query_one(f"#kt-{session.key_type}", RadioButton).value = True
+        loaded_from = session.key_file if session.key_type == "ed25519" else None
+        self.choice: KeyChoice = "file" if loaded_from is not None else session.key_type
+        self.query_one(f"#kt-{self.choice}", RadioButton).value = True
+        self.query_one("#key-file", Input).value = loaded_from or ""
         self.query_one("#api-key", Input).value = session.api_key
         if session.key_type == "hmac" and session.secret is not None:
             self.query_one("#secret", SecretInput).value = session.secret.reveal()
         self._show_key_type()
         self._set_error("#api-key-error", "")
         self._set_error("#secret-error", "")
+        self._set_error("#key-file-error", "")
         self._validate_label(quiet=True)
         if self.wizard.is_demo:
             self._sync_sim_panel()
 
     def _show_key_type(self) -> None:
         session = self.session
-        ed25519 = session.key_type == "ed25519"
+        ed25519 = self.choice != "hmac"
         self.query_one("#ed25519-box").display = ed25519
+        # Hidden with its box for HMAC, but still pressable there: generating switches to Ed25519.
+        self.query_one("#generate").display = self.choice != "file"
+        self.query_one("#key-file-box").display = self.choice == "file"
         self.query_one("#hmac-steps").display = not ed25519
         self.query_one("#secret-box").display = not ed25519
         restrictions = restrictions_step(session.purpose)
@@ -164,17 +191,29 @@ class LabelScreen(StepScreen):
         self._set_error("#secret-error", "")
         self.refresh_state()
 
+    @on(Input.Changed, "#key-file")
+    def _key_file_edited(self, event: Input.Changed) -> None:
+        if event.value:  # a new path: the old refusal no longer applies
+            self._set_error("#key-file-error", "")
+
     @on(RadioSet.Changed, "#key-type")
     def _key_type_changed(self, event: RadioSet.Changed) -> None:
-        chosen = "ed25519" if event.pressed.id == "kt-ed25519" else "hmac"
+        chosen: KeyChoice = (event.pressed.id or "").removeprefix("kt-")  # type: ignore[assignment]
         session = self.session
-        if chosen == session.key_type:
+        if chosen == self.choice:
             return
-        # The secret belongs to one key type: an HMAC secret is not a private key.
-        session.key_type = chosen  # type: ignore[assignment]
+        # The secret belongs to one choice: an HMAC secret is not a private key, and a
+        # generated pair is not the one in the user's file.
+        self.choice = chosen
+        session.key_type = "hmac" if chosen == "hmac" else "ed25519"
         session.secret = None
         session.public_key_pem = None
+        session.key_file = None
         self._key_changed()
+        self.workers.cancel_group(self, "keygen")  # a pair arriving now would be for the old choice
+        self.query_one("#keygen-busy", Busy).stop()
+        self.query_one("#key-file-busy", Busy).stop()
+        self._set_error("#key-file-error", "")
         self.query_one("#secret", SecretInput).value = ""
         self._show_key_type()
         self.refresh_state()
@@ -207,17 +246,60 @@ class LabelScreen(StepScreen):
             self.query_one("#keygen-busy", Busy).stop()
             self.notify(self.problem(exc, "generating the key pair").message, severity="error")
             return
-        had_key = bool(self.session.api_key)
-        self.session.secret, self.session.public_key_pem = private, public
-        self.session.key_type = "ed25519"
-        if had_key:  # that API key belongs to the old public key
-            self.session.api_key = ""
-            self.query_one("#api-key", Input).value = ""
+        self._use_pair(private, public, "ed25519")
+
+    @on(Input.Submitted, "#key-file")
+    @on(Button.Pressed, "#load-key-file")
+    def _load_key_file(self) -> None:
+        self._set_error("#key-file-error", "")
+        self.query_one("#key-file-busy", Busy).start("Reading the key file…")
+        self.load_key_file(self.query_one("#key-file", Input).value)
+
+    @work(exclusive=True, group="keygen")
+    async def load_key_file(self, path_text: str) -> None:
+        """Read the user's private key file off the UI thread, bounded (it may sit on a dead
+        network drive). Only the public key is ever shown; refusals go under the field."""
+        from wizard.parsing import InputError
+        from wizard.screens.key_file import read_key_file
+
+        try:
+            private, public = await self.bounded(asyncio.to_thread(read_key_file, path_text))
+        except InputError as exc:  # its message names the problem, never the file's contents
+            self._key_file_refused(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - the type only: see problem_from
+            timed_out = isinstance(exc, (asyncio.TimeoutError, TimeoutError))
+            self._key_file_refused(self.problem(exc, "reading the key file").message + (
+                " If the file is on a network drive, copy it to this computer first." if timed_out else ""))
+            return
+        self._use_pair(private, public, "file")
+        self.session.key_file = path_text.strip()
+        self.notify("Key file read: its public key is shown below. The private key stays hidden.")
+
+    def on_key_path_input_key_pasted(self, message: KeyPathInput.KeyPasted) -> None:
+        self._set_error("#key-file-error", "That was the key itself, not a path, so it was not entered (it would "
+                        "show on screen). Save the key in a file, or use the file you have, and type its path.")
+
+    def _key_file_refused(self, text: str) -> None:
+        self.query_one("#key-file-busy", Busy).stop()
+        self._set_error("#key-file-error", text)
+
+    def _use_pair(self, private: Secret, public: str, choice: KeyChoice) -> None:
+        """Put an Ed25519 pair into the session (generated here, or from the user's file)."""
+        self.choice = choice
+        session = self.session
+        if session.api_key and public != session.public_key_pem:
+            session.api_key = ""  # that API key was issued for the old public key
+        session.secret, session.public_key_pem, session.key_type = private, public, "ed25519"
+        session.key_file = None  # set again by the caller when the pair came from a file
         self._key_changed()
         self.post_message(KeyPairGenerated(public))
 
     def on_key_pair_generated(self, message: KeyPairGenerated) -> None:
+        self.query_one(f"#kt-{self.choice}", RadioButton).value = True
         self.query_one("#keygen-busy", Busy).stop()
+        self.query_one("#key-file-busy", Busy).stop()
+        self.query_one("#api-key", Input).value = self.session.api_key
         self._show_key_type()
         self.refresh_state()
 
@@ -260,7 +342,8 @@ class LabelScreen(StepScreen):
         missing = [name for name, present in (
             ("a label", bool(session.label.strip())),
             ("the API key", bool(session.api_key)),
-            ("the key pair" if session.key_type == "ed25519" else "the secret key", session.secret is not None),
+            ({"ed25519": "the key pair", "file": "the key file"}.get(self.choice, "the secret key"),
+             session.secret is not None),
         ) if not present]
         if missing:
             return False, "Still needed: " + ", ".join(missing) + "."

@@ -11,7 +11,9 @@ from textual.widgets import Static
 from wizard.screens.base import StepScreen
 from wizard.session import WizardSession
 
-OK, WARN, BAD, INFO = "[$success]✓[/]", "[$warning]![/]", "[$error]✗[/]", "[$text-muted]i[/]"
+# Each marker carries its own trailing space inside the coloured span: SVG renderers such as
+# rsvg drop a text span's leading space, which glued the marker to the text in screenshots.
+OK, WARN, BAD, INFO = "[$success]✓ [/]", "[$warning]! [/]", "[$error]✗ [/]", "[$text-muted]• [/]"
 
 
 def rotation_days(app: object) -> int:
@@ -30,31 +32,40 @@ def load_snippet(label: str, service: str) -> str:
             "client = creds.client()  # a python-binance Client, ready to use")
 
 
+def key_file_of(session: WizardSession) -> str | None:
+    """The file an Ed25519 key was loaded from (None when generated here or an HMAC key)."""
+    return session.key_file if session.key_type == "ed25519" else None
+
+
 def hygiene(session: WizardSession, rotate_by: datetime) -> list[str]:
     """The guide's hygiene list, each item with its status on this key."""
     perms, verdict = session.permissions, session.verdict
-    items = [f"{OK} Clear label: [b]{escape(session.label)}[/b] names the tool, purpose and machine."]
+    items = [f"{OK}Clear label: [b]{escape(session.label)}[/b] names the tool, purpose and machine."]
     extra = [f for f in (verdict.findings if verdict else ()) if f.id.endswith("_not_needed")]
     if verdict is not None and not verdict.blocked and not extra:
-        items.append(f"{OK} Minimum permissions: only what {'a tracker' if session.purpose == 'read' else 'a spot bot'} needs.")
+        items.append(f"{OK}Minimum permissions: only what {'a tracker' if session.purpose == 'read' else 'a spot bot'} needs.")
     else:
-        items.append(f"{WARN} Minimum permissions: see the warnings from step 3.")
+        items.append(f"{WARN}Minimum permissions: see the warnings from step 3.")
     if perms is not None and perms.withdrawals is False and perms.confirmed:
-        items.append(f"{OK} Withdrawals disabled (confirmed by Binance).")
+        items.append(f"{OK}Withdrawals disabled (confirmed by Binance).")
     else:
-        items.append(f"{WARN} Withdrawals: not confirmed by this environment — check in API Management.")
+        items.append(f"{WARN}Withdrawals: not confirmed by this environment — check in API Management.")
     if perms is not None and perms.ip_restricted:
-        items.append(f"{OK} IP allowlisting: the key only works from trusted IPs.")
+        items.append(f"{OK}IP allowlisting: the key only works from trusted IPs.")
     elif perms is not None and perms.ip_restricted is False:
-        items.append(f"{WARN} IP allowlisting: not set — a leaked key works from anywhere.")
+        items.append(f"{WARN}IP allowlisting: not set — a leaked key works from anywhere.")
     else:
-        items.append(f"{WARN} IP allowlisting: not confirmed.")
-    items.append(f"{INFO} One key per tool: use this key only for the tool in its label; "
+        items.append(f"{WARN}IP allowlisting: not confirmed.")
+    key_file = key_file_of(session)
+    if key_file:
+        items.append(f"{WARN}Key file: {escape(key_file)} still holds the private key, unencrypted. The keyring "
+                     "has it now: delete the file, or keep it only as an encrypted backup.")
+    items.append(f"{INFO}One key per tool: use this key only for the tool in its label; "
                  "give every other tool its own key.")
-    items.append(f"{OK} Regular review: rotate by {rotate_by:%Y-%m-%d}; `binance-key-wizard review` lists "
+    items.append(f"{OK}Regular review: rotate by {rotate_by:%Y-%m-%d}; `binance-key-wizard review` lists "
                  "what is due, `binance-key-wizard check` re-verifies.")
     if not session.checklist.get("withdraw_allowlist"):
-        items.append(f"{WARN} Account: turn on the withdrawal address allowlist in Binance's security settings.")
+        items.append(f"{WARN}Account: turn on the withdrawal address allowlist in Binance's security settings.")
     return items
 
 
@@ -62,10 +73,10 @@ def permissions_line(session: WizardSession) -> str:
     """Verified permissions in one line."""
     perms = session.permissions
     if perms is None:
-        return f"{BAD} Not verified."
+        return f"{BAD}Not verified."
     on = [name for name, value in (("reading", perms.reading), ("spot trading", perms.spot_trading)) if value]
     how = "confirmed by Binance" if perms.confirmed else "probed (this environment cannot confirm)"
-    return (f"{OK} Permissions {how}: {', '.join(on) or 'none'}; withdrawals and transfers off; "
+    return (f"{OK}Permissions {how}: {', '.join(on) or 'none'}; withdrawals and transfers off; "
             f"IP-restricted: {'yes' if perms.ip_restricted else 'no' if perms.ip_restricted is False else 'unknown'}.")
 
 
@@ -97,10 +108,13 @@ class SummaryScreen(StepScreen):
         tested = "\n".join(session.test_summary)
         self.query_one("#verified", Static).update(
             f"{permissions_line(session)}\n{tested}" if tested else permissions_line(session))
+        elsewhere = ("The wizard copied the private key nowhere else (your key file is still there: see "
+                     "Key hygiene)." if key_file_of(session) else
+                     "The secret is nowhere else: not in a file, not on the clipboard.")
         self.query_one("#stored", Static).update(
             f"OS keyring service [b]{escape(wizard.keyring_service)}[/b], entry [b]{escape(session.label)}[/b].\n"
-            "The secret is nowhere else: not in a file, not on the clipboard. Non-secret details "
-            "(label, fingerprint, permissions, dates) are in the wizard's registry.")
+            f"{elsewhere} Non-secret details (label, fingerprint, permissions, dates) are in the wizard's "
+            "registry.")
         self.query_one("#snippet", Static).update(escape(load_snippet(session.label, wizard.keyring_service)))
         self.query_one("#rotation", Static).update(
             f"Rotate by [b]{rotate_by:%Y-%m-%d}[/b] ({days} days): "

@@ -153,7 +153,8 @@ class SimApiPanel(Vertical):
             self._say("Enter a label above first.")
             return
         if session.key_type == "ed25519" and not session.public_key_pem:
-            self._say("Generate the Ed25519 key pair above first: its public key is what you register.")
+            self._say("Generate the Ed25519 key pair, or load your key file, above first: its public key "
+                      "is what you register.")
             return
         try:
             key = self._wizard.services.sim.create_key(
