@@ -24,6 +24,10 @@ def sim():
         yield exchange
     finally:
         exchange.stop_in_thread()
+        # Rate-limit waits are kept per address; a later simulator may reuse this port.
+        from wizard.exchange.transport import forget_cool_downs
+
+        forget_cool_downs()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ environment, each answer a model type, each failure an
 python-binance nor aiohttp (the TUI imports it before its first frame); the
 client is built on the first request.
 
-Weights (Binance request weight; time sync adds 1 request/w1 once per gateway):
+Weights (Binance request weight):
 
 =========================  ===========================================  ======
 method                     requests                                     weight
@@ -21,16 +21,24 @@ account_facts              account/status, apiTradingStatus,            1+1+10
 balances                   POST /sapi/v3/asset/getUserAsset             5
                            (no /sapi: GET /api/v3/account)              (20)
 test_order                 exchangeInfo?symbol, avgPrice, order/test    20+2+1
+trade_refusal_probe        POST order/test (fixed shape, no lookups)    1
 place_and_cancel_probe     exchangeInfo, avgPrice, balance, order,      20+2+5+1
                            openOrders, DELETE order, openOrders         +6+1+6
 confirm_key_dead           apiRestrictions (no /sapi: GET account)      1 (20)
 =========================  ===========================================  ======
 
-A ``check`` of a healthy key is therefore 2 requests, weight 2.
+What is the same whichever key asks is shared by every gateway made with the
+same :class:`Environment` object (:func:`~wizard.exchange.transport.shared_cache`):
+the clock offset (10 min; a -1021 re-syncs), a symbol's rules (10 min) and its
+average price (2 min). So the time sync (w1) happens once per run rather than
+once per gateway, and the visible order after a test order costs no second
+exchangeInfo (w20) or avgPrice (w2); its funds check reuses balances read
+within the last minute (w5). A ``check`` of a healthy key is 2 requests, weight 2.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from wizard.exchange import trading
@@ -49,18 +57,32 @@ from wizard.exchange.model import (
 )
 from wizard.exchange.parse import (
     UnexpectedAnswer,
+    decimal_or_zero,
     parse_account_balances,
     parse_account_facts,
     parse_restrictions,
     parse_user_assets,
 )
+from wizard.exchange.trading import TradeRefusal
 from wizard.exchange.transport import Transport, TransportStats, unexpected_answer
 
 if TYPE_CHECKING:
     from wizard.exchange.orders import SymbolRules
 
+__all__ = ["Gateway", "TradeRefusal"]
+
 # What confirm_key_dead accepts as "the exchange no longer takes this key".
 DEAD_KINDS = frozenset({ProblemKind.KEY_INVALID, ProblemKind.KEY_REJECTED, ProblemKind.KEY_FORMAT})
+
+# How long shared market facts are reused (seconds). Filters change rarely, and
+# an order refused by a filter drops them at once. The probe bids about half the
+# 5-minute average price, far from both the band's floor and the market, so a
+# two-minute-old average plans the same safe order.
+RULES_TTL = 600.0
+AVG_PRICE_TTL = 120.0
+# The visible order's funds check may use balances this recent (the test step
+# has just read them); the exchange checks funds again on the order anyway.
+BALANCES_TTL = 60.0
 
 
 class Gateway:
@@ -87,7 +109,7 @@ class Gateway:
         self.signed_read_ok = False
         # On environments without /sapi: what the last permission probe found.
         self.last_probe: ProbeReport | None = None
-        self._rules: dict[str, SymbolRules] = {}
+        self._shared = self._transport.shared
 
     def __repr__(self) -> str:
         return f"Gateway({self._transport!r})"
@@ -126,6 +148,8 @@ class Gateway:
         """``GET /api/v3/time`` (w1): sync the timestamp offset; returns it in ms.
 
         Done automatically before the first signed request and after a -1021.
+        An offset another gateway of this environment measured in the last
+        10 minutes is reused without a request.
         """
         return await self._transport.sync_time()
 
@@ -162,12 +186,32 @@ class Gateway:
         """Non-zero balances, by asset name."""
         if self.env.has_sapi:
             data = await self.signed("post", "asset/getUserAsset", sapi=True, version=3)
-            return _parsed(parse_user_assets, data, "getUserAsset")
-        return _parsed(parse_account_balances, await self.account_read(), "account")
+            self.signed_read_ok = True
+            balances = _parsed(parse_user_assets, data, "getUserAsset")
+        else:
+            balances = _parsed(parse_account_balances, await self.account_read(), "account")
+        self._shared.put(("balances", self._transport.api_key), balances)
+        return balances
+
+    def recent_balances(self) -> list[Balance] | None:
+        """This key's balances if any gateway of this environment read them in the last minute."""
+        return self._shared.get(("balances", self._transport.api_key), BALANCES_TTL)
 
     async def test_order(self, symbol: str = "BTCUSDT") -> None:
         """``POST /api/v3/order/test`` of a harmless post-only BUY; never retried."""
         await trading.test_order(self, symbol)
+
+    async def trade_refusal_probe(self, symbol: str = "BTCUSDT") -> TradeRefusal:
+        """For a key that should not trade: does the exchange refuse its order? (w1)
+
+        Sends ``POST /api/v3/order/test`` of a fixed post-only BUY at 0.01, with
+        no exchangeInfo or avgPrice lookup: a test order never reaches the
+        matching engine, so this is harmless even for a key that may trade.
+        The refusal is the expected answer, so it comes back as a
+        :class:`TradeRefusal` rather than an exception; failures that say
+        nothing about the key (network, 5xx, rate limit, invalid key) raise.
+        """
+        return await trading.trade_refusal(self, symbol)
 
     async def place_and_cancel_probe(self, symbol: str = "BTCUSDT") -> OrderProbe:
         """Place the smallest non-filling LIMIT_MAKER BUY, see it, cancel it, see it gone."""
@@ -229,19 +273,36 @@ class Gateway:
         return await self._transport.call(_api_request("get", path, False, dict(data or {})))
 
     async def symbol_rules(self, symbol: str) -> SymbolRules:
-        """exchangeInfo for ONE symbol (w20), cached for this gateway's life."""
-        if symbol not in self._rules:
-            from wizard.exchange.orders import PlanError, SymbolRules
+        """exchangeInfo for ONE symbol (w20), shared by this environment's gateways for 10 min."""
+        rules = self._shared.get(("rules", symbol), RULES_TTL)
+        if rules is not None:
+            return rules
+        from wizard.exchange.orders import PlanError, SymbolRules
 
-            info = await self.public("exchangeInfo", {"symbol": symbol})
-            try:
-                self._rules[symbol] = SymbolRules.from_exchange_info(info, symbol)
-            except PlanError as err:
-                problem = trading.plan_problem(str(err))
-            else:
-                return self._rules[symbol]
-            raise ExchangeError(problem) from None
-        return self._rules[symbol]
+        info = await self.public("exchangeInfo", {"symbol": symbol})
+        try:
+            rules = SymbolRules.from_exchange_info(info, symbol)
+        except PlanError as err:
+            problem = trading.plan_problem(str(err))
+        else:
+            self._shared.put(("rules", symbol), rules)
+            return rules
+        raise ExchangeError(problem) from None
+
+    async def avg_price(self, symbol: str) -> Decimal:
+        """``GET /api/v3/avgPrice`` (w2): the 5-minute average, shared for 2 minutes (0 if missing)."""
+        price = self._shared.get(("avg_price", symbol), AVG_PRICE_TTL)
+        if price is None:
+            data = await self.public("avgPrice", {"symbol": symbol})
+            price = decimal_or_zero(data.get("price")) if isinstance(data, dict) else Decimal(0)
+            if price > 0:
+                self._shared.put(("avg_price", symbol), price)
+        return price
+
+    def forget_market(self, symbol: str) -> None:
+        """Drop the shared rules and average price of ``symbol`` (an order just failed a filter)."""
+        self._shared.drop(("rules", symbol))
+        self._shared.drop(("avg_price", symbol))
 
     async def _optional_sapi_read(self, path: str) -> Any:
         """A nice-to-have read: None if this server doesn't offer it."""

@@ -1,5 +1,6 @@
-"""Trading checks: the test order, the visible place-and-cancel probe, and
-permission probing where there is no /sapi.
+"""Trading checks: the test order, the refusal probe for keys that must not
+trade, the visible place-and-cancel probe, and permission probing where there
+is no /sapi.
 
 Orders are never retried (a lost answer means the outcome is unknown), and
 once an order may exist every failure path tries to cancel it before raising.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +26,7 @@ from wizard.exchange.model import (
     ProbeReport,
 )
 from wizard.exchange.orders import PlannedOrder, PlanError, plan_probe_order, plain
-from wizard.exchange.parse import UnexpectedAnswer, decimal_or_zero, order_ids_of
+from wizard.exchange.parse import UnexpectedAnswer, order_ids_of
 from wizard.exchange.transport import unexpected_answer
 
 if TYPE_CHECKING:
@@ -42,6 +44,57 @@ _EXCHANGE_DOWN = frozenset(
 _REFUSED = frozenset(
     {ProblemKind.PERMISSION_MISSING, ProblemKind.KEY_REJECTED, ProblemKind.IP_NOT_ALLOWED}
 )
+_PAST_KEY_CHECK = frozenset({ProblemKind.FILTER_FAILURE, ProblemKind.ORDER_REJECTED})
+# The refusal probe's order: post-only BUY of a sliver at 0.01. It is only ever
+# sent to order/test (validated, never executed), and even as a real order it
+# could not fill or cost more than a fraction of a cent. Its price or size may
+# break the symbol's filters: that answer still shows the key check was passed.
+REFUSAL_ORDER = {"side": "BUY", "type": "LIMIT_MAKER", "quantity": "0.001", "price": "0.01"}
+
+
+@dataclass(frozen=True)
+class TradeRefusal:
+    """What a trade attempt by a key that should not trade came to.
+
+    ``refused``: the exchange refused the order for this key — proof it cannot
+    trade. Otherwise the order got past the key check (accepted, or only its
+    price or size refused); test orders may not check the permission, so then
+    only apiRestrictions can tell. ``note`` says which in plain words;
+    ``problem`` is the exchange's answer, if it refused anything.
+    """
+
+    refused: bool
+    note: str
+    problem: Problem | None = None
+
+
+async def trade_refusal(gw: Gateway, symbol: str) -> TradeRefusal:
+    """``POST /api/v3/order/test`` of :data:`REFUSAL_ORDER` (w1, no lookups); see
+    :meth:`Gateway.trade_refusal_probe`."""
+    problem = None
+    try:
+        await gw.signed("post", "order/test", data={"symbol": symbol, **REFUSAL_ORDER},
+                        context="order")
+    except ExchangeError as err:
+        problem = err.problem
+    if problem is None:
+        return TradeRefusal(False, "The exchange accepted a test order (test orders are checked, "
+                            "never executed): it did not refuse this key.")
+    if problem.kind in _PAST_KEY_CHECK:
+        return TradeRefusal(False, "The exchange did not refuse this key: the test order passed the "
+                            "key check and only its price or size was refused.", problem)
+    if problem.kind is ProblemKind.KEY_REJECTED and not gw.signed_read_ok:
+        # -2015 is "IP, key or permission": only a read can tell which (w1).
+        problem = await explain_trade_refusal(gw, problem, symbol)
+    if gw.permissions is not None and gw.permissions.spot_trading:
+        return TradeRefusal(False, f"The exchange refused the order on {symbol}, but the key's "
+                            "settings show trading on: it may trade other symbols.", problem)
+    if problem.kind in (ProblemKind.PERMISSION_MISSING, ProblemKind.KEY_REJECTED):
+        # KEY_REJECTED here follows a signed read that worked from this machine:
+        # neither the key nor the IP is refused, so the trade permission is.
+        return TradeRefusal(True, "The exchange refused a trade attempt with this key: it cannot "
+                            "trade.", problem)
+    raise ExchangeError(problem)
 
 
 async def test_order(gw: Gateway, symbol: str) -> None:
@@ -53,6 +106,8 @@ async def test_order(gw: Gateway, symbol: str) -> None:
     except ExchangeError as err:
         problem = err.problem
     if problem is not None:
+        if problem.kind is ProblemKind.FILTER_FAILURE:
+            gw.forget_market(symbol)  # planned from stale rules? the next try reads them afresh
         raise ExchangeError(await explain_trade_refusal(gw, problem, symbol)) from None
 
 
@@ -102,6 +157,8 @@ async def _place_see_cancel(gw: Gateway, order: PlannedOrder, client_id: str) ->
     except ExchangeError as err:
         problem = err.problem
     if problem is not None:
+        if problem.kind is ProblemKind.FILTER_FAILURE:
+            gw.forget_market(symbol)
         raise ExchangeError(await _placement_failed(gw, problem, symbol, client_id)) from None
     order_id = _order_id(placed)
     if order_id is None:
@@ -186,8 +243,7 @@ def _trading_verdict(problem: Problem | None) -> tuple[bool | None, str]:
 
 async def _plan(gw: Gateway, symbol: str) -> PlannedOrder:
     rules = await gw.symbol_rules(symbol)
-    data = await gw.public("avgPrice", {"symbol": symbol})
-    avg = decimal_or_zero(data.get("price")) if isinstance(data, dict) else Decimal(0)
+    avg = await gw.avg_price(symbol)
     try:
         return plan_probe_order(rules, avg)
     except PlanError as err:
@@ -201,7 +257,9 @@ def _order_data(order: PlannedOrder) -> dict[str, str]:
 
 
 async def _free_balance(gw: Gateway, asset: str) -> Decimal:
-    for balance in await gw.balances():
+    # Balances the test step read a moment ago are good enough for this courtesy
+    # check: the exchange refuses an order the wallet can't cover anyway.
+    for balance in gw.recent_balances() or await gw.balances():
         if balance.asset == asset:
             return balance.free
     return Decimal(0)

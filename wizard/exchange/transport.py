@@ -11,7 +11,10 @@
   has an unknown outcome and is never repeated.
 * The server time offset is synced before the first signed request and again
   after a -1021, which is then retried once (a -1021 request was rejected
-  outright, so repeating it is safe even for an order).
+  outright, so repeating it is safe even for an order). The offset belongs to
+  this computer's clock, not to a key: gateways made with the same
+  :class:`Environment` object reuse it for :data:`OFFSET_TTL` (see
+  :func:`shared_cache`), so a wizard run syncs once, not once per step.
 * Failures leave as :class:`ExchangeError` raised outside any ``except`` block,
   so neither ``__cause__`` nor ``__context__`` drags python-binance's exception
   (which holds the request, URL and headers) into a traceback.
@@ -24,6 +27,7 @@ import importlib
 import re
 import sys
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,6 +47,55 @@ _API_KEY = re.compile(r"[A-Za-z0-9]{16,128}")
 # this process waits out Retry-After rather than dig the ban deeper.
 # api_url -> (monotonic deadline, the problem that started it)
 _COOL_DOWN: dict[str, tuple[float, Problem]] = {}
+
+# How long a measured clock offset is reused by later gateways of the same
+# environment. Clocks drift by milliseconds a day; a jump (NTP step, resume
+# from sleep) shows up as -1021, which re-syncs and retries once anyway.
+OFFSET_TTL = 600.0
+
+
+class SharedCache:
+    """Facts every gateway of one :class:`Environment` object may reuse for a while.
+
+    Only what is the same whatever key asks (the clock offset, a symbol's rules,
+    its average price) or plainly not secret (a key's free balances, for the
+    probe's funds check): never credentials. Entries expire after the ``ttl``
+    given when they are read, so each caller decides how fresh is fresh enough.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, ...], tuple[float, Any]] = {}
+
+    def get(self, key: tuple[str, ...], ttl: float) -> Any | None:
+        """The value stored under ``key`` if younger than ``ttl`` seconds, else None."""
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] > ttl:
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[str, ...], value: Any) -> None:
+        """Remember ``value`` from now on."""
+        self._entries[key] = (time.monotonic(), value)
+
+    def drop(self, key: tuple[str, ...]) -> None:
+        """Forget ``key`` (e.g. rules that an order just failed against)."""
+        self._entries.pop(key, None)
+
+
+# id(Environment) -> its cache; an entry goes when its Environment is collected.
+# By identity, not equality: each CLI run and wizard session makes one
+# Environment and shares within it, while separately built environments (a
+# second simulator that happens to reuse a port) never see each other's data.
+_SHARED: dict[int, SharedCache] = {}
+
+
+def shared_cache(env: Environment) -> SharedCache:
+    """The :class:`SharedCache` of this very ``env`` object."""
+    cache = _SHARED.get(id(env))
+    if cache is None:
+        cache = _SHARED[id(env)] = SharedCache()
+        weakref.finalize(env, _SHARED.pop, id(env), None)
+    return cache
 
 
 @dataclass(frozen=True)
@@ -67,6 +120,7 @@ class Transport:
         backoff: tuple[float, ...] = (0.2, 0.6),
     ) -> None:
         self.env = env
+        self.shared = shared_cache(env)
         self._key = key
         self.timeout = timeout
         self.retries = retries
@@ -87,6 +141,11 @@ class Transport:
         return self._key is not None
 
     @property
+    def api_key(self) -> str:
+        """The API key (public half, not secret), or "" without a key."""
+        return self._key.api_key if self._key is not None else ""
+
+    @property
     def stats(self) -> TransportStats:
         """Requests made so far and the last weight headers seen."""
         return TransportStats(self._requests, self._weight, self._sapi_weight)
@@ -98,8 +157,18 @@ class Transport:
         if client is not None:
             await client.close_connection()
 
-    async def sync_time(self) -> int:
-        """``GET /api/v3/time`` (w1): set the client's timestamp offset; return it in ms."""
+    async def sync_time(self, *, force: bool = False) -> int:
+        """Set the client's timestamp offset and return it in ms.
+
+        ``GET /api/v3/time`` (w1), unless another gateway of this environment
+        measured the offset within :data:`OFFSET_TTL` and ``force`` is False.
+        """
+        if not force:
+            cached = self.shared.get(("clock_offset_ms",), OFFSET_TTL)
+            if cached is not None:
+                (await self._ready_client()).timestamp_offset = cached
+                self.offset_ms, self._synced = cached, True
+                return cached
         data = await self.call(lambda c: c._get("time"))
         try:
             server = server_time_ms(data)
@@ -111,6 +180,7 @@ class Transport:
         (await self._ready_client()).timestamp_offset = offset
         self.offset_ms = offset
         self._synced = True
+        self.shared.put(("clock_offset_ms",), offset)
         return offset
 
     async def call(
@@ -153,7 +223,7 @@ class Transport:
             if problem.kind is ProblemKind.CLOCK_SKEW and signed:
                 if not resynced:
                     resynced = True
-                    await self.sync_time()
+                    await self.sync_time(force=True)  # the shared offset is what went stale
                     continue
                 problem = clock_skew_problem(offset_ms=self.offset_ms, status=problem.status)
             if retry:
@@ -205,6 +275,11 @@ class Transport:
             value = headers.get(name)
             if value is not None and str(value).isdigit():
                 setattr(self, attr, int(value))
+
+
+def forget_cool_downs() -> None:
+    """Drop every rate-limit/ban wait (tests: a new simulator may reuse an old one's port)."""
+    _COOL_DOWN.clear()
 
 
 def cooling_down(api_url: str) -> Problem | None:
