@@ -25,7 +25,7 @@ from textual.screen import Screen
 from wizard.exchange.model import Environment, KeyMaterial
 from wizard.messages import SimFailed, SimStarted
 from wizard.screens.dialogs import ConfirmDialog
-from wizard.screens.flow import SCREENS, STEP_TITLES, StepScreen
+from wizard.screens.flow import STEP_TITLES, StepScreen, screen_class
 from wizard.session import Purpose, WizardSession
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ class WizardApp(App[None]):
         self._start_sim = start_sim
         self.sim_ready = not start_sim
         self._vaults: dict[str, Vault] = {}
+        self.first_frame_drawn = False  # the first screen adds its key bar after the first frame
 
     # -- what screens ask the app ---------------------------------------------------------
     @property
@@ -146,7 +147,7 @@ class WizardApp(App[None]):
             self.call_after_refresh(self._launch_sim)
 
     def _make(self, name: str) -> Screen[Any]:
-        return SCREENS[name]()
+        return screen_class(name)()
 
     def go_to(self, name: str) -> None:
         """Show step ``name``; the new screen rebuilds itself from the session."""

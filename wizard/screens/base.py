@@ -70,7 +70,8 @@ class StepScreen(Screen[None]):
             yield Button("← Back", id="back")
             yield Static("", id="nav-status")
             yield Button(self.NEXT_LABEL, id="next", variant="primary")
-        yield Footer()
+        if self.wizard.first_frame_drawn:
+            yield Footer()
 
     def compose_body(self) -> ComposeResult:
         """The step's own widgets."""
@@ -79,6 +80,16 @@ class StepScreen(Screen[None]):
     def on_mount(self) -> None:
         self.setup()
         self.refresh_state()
+        if not self.wizard.first_frame_drawn:
+            # The key bar (a widget per binding, restyled as bindings change) is the
+            # costliest part of the first frame: show the step first, then add it.
+            self.call_after_refresh(self._add_footer)
+
+    async def _add_footer(self) -> None:
+        if not self.query(Footer):
+            self.wizard.first_frame_drawn = True
+            await self.mount(Footer())
+            self.refresh_bindings()  # a Footer lists the keys when bindings are published
 
     def setup(self) -> None:
         """Fill the widgets from the session and start any checks (subclasses; not on_mount,

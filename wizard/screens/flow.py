@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+
 from wizard.screens.base import StepScreen
-from wizard.screens.checklist import ChecklistScreen
-from wizard.screens.ip import IpScreen
-from wizard.screens.label import LabelScreen
-from wizard.screens.permissions import PermissionsScreen
-from wizard.screens.retire import RetireScreen
-from wizard.screens.smoke import SmokeTestScreen
-from wizard.screens.store import StoreScreen
-from wizard.screens.summary import SummaryScreen
-from wizard.screens.welcome import WelcomeScreen
 
 # Step name -> short title for the stepper, in order ("retire" only when rotating).
 STEP_TITLES: dict[str, str] = {
@@ -26,16 +19,25 @@ STEP_TITLES: dict[str, str] = {
     "retire": "Retire old",
 }
 
-SCREENS: dict[str, type[StepScreen]] = {
-    "welcome": WelcomeScreen,
-    "checklist": ChecklistScreen,
-    "label": LabelScreen,
-    "permissions": PermissionsScreen,
-    "ip": IpScreen,
-    "store": StoreScreen,
-    "test": SmokeTestScreen,
-    "summary": SummaryScreen,
-    "retire": RetireScreen,
+# Step name -> (module, class): imported when the step is first shown, so the
+# first frame pays only for the welcome screen.
+_SCREENS: dict[str, tuple[str, str]] = {
+    "welcome": ("wizard.screens.welcome", "WelcomeScreen"),
+    "checklist": ("wizard.screens.checklist", "ChecklistScreen"),
+    "label": ("wizard.screens.label", "LabelScreen"),
+    "permissions": ("wizard.screens.permissions", "PermissionsScreen"),
+    "ip": ("wizard.screens.ip", "IpScreen"),
+    "store": ("wizard.screens.store", "StoreScreen"),
+    "test": ("wizard.screens.smoke", "SmokeTestScreen"),
+    "summary": ("wizard.screens.summary", "SummaryScreen"),
+    "retire": ("wizard.screens.retire", "RetireScreen"),
 }
 
-__all__ = ["SCREENS", "STEP_TITLES", "StepScreen"]
+
+def screen_class(name: str) -> type[StepScreen]:
+    """The screen class of step ``name``, its module imported on first use."""
+    module, cls = _SCREENS[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+__all__ = ["STEP_TITLES", "StepScreen", "screen_class"]

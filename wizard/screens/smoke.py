@@ -113,6 +113,12 @@ class SmokeTestScreen(StepScreen):
                 doing = "reading balances"
                 self.post_message(BalancesRead(await self.bounded(gateway.balances())))
                 doing = "sending a test order"
+                if self.session.purpose == "read":
+                    # One order/test (w1), no exchangeInfo/avgPrice: the refusal is the proof.
+                    refusal = await self.bounded(gateway.trade_refusal_probe(self.symbol))
+                    self.post_message(TestOrderRefused(refusal.problem) if refusal.refused
+                                      else TestOrderPlaced())
+                    return
                 try:
                     await self.bounded(gateway.test_order(self.symbol))
                 except ExchangeError as exc:
