@@ -159,6 +159,15 @@ class WizardApp(App[None]):
         index = self.step_index(current) + 1 if current else 0
         if index < len(self.steps):
             self.go_to(self.steps[index])
+        self._warm_up_exchange_client()
+
+    @work(exclusive=True, group="warm-up", exit_on_error=False)
+    async def _warm_up_exchange_client(self) -> None:
+        """Import python-binance (~0.6 s) in a thread while the user reads the checklist,
+        so step 3's validation doesn't pay for it while the user waits on it."""
+        from wizard.exchange.transport import load_python_binance
+
+        await load_python_binance()
 
     def go_back(self) -> None:
         """Move to the previous step (entries stay in the session)."""
