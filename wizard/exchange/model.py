@@ -116,6 +116,12 @@ RESTRICTION_FIELDS: dict[str, str] = {
     "enableFixReadOnly": "fix_read_only",
 }
 
+# The permissions a key can be created with in API Management (FIX access aside),
+# KeyPermissions attribute -> Binance's field name: what the simulator edits.
+CREATABLE_PERMISSIONS: dict[str, str] = {
+    attr: name for name, attr in RESTRICTION_FIELDS.items() if not attr.startswith("fix_")
+}
+
 
 @dataclass(frozen=True)
 class KeyPermissions:

@@ -17,6 +17,8 @@ import string
 from dataclasses import dataclass, field
 from typing import Literal
 
+from wizard.exchange.model import CREATABLE_PERMISSIONS
+
 ALPHANUMERIC = string.ascii_letters + string.digits
 API_KEY_RE = re.compile(r"^[A-Za-z0-9]{64}$")
 TRADING_GRACE_MS = 30 * 24 * 3600 * 1000  # Binance: unrestricted keys trade for 30 days
@@ -37,17 +39,7 @@ PERMISSION_FIELDS: tuple[str, ...] = (
 )
 
 # create_key's keyword arguments -> Binance's field names.
-KWARG_FIELDS: dict[str, str] = {
-    "reading": "enableReading",
-    "spot_trading": "enableSpotAndMarginTrading",
-    "withdrawals": "enableWithdrawals",
-    "internal_transfer": "enableInternalTransfer",
-    "universal_transfer": "permitsUniversalTransfer",
-    "margin": "enableMargin",
-    "futures": "enableFutures",
-    "options": "enableVanillaOptions",
-    "portfolio_margin": "enablePortfolioMarginTrading",
-}
+KWARG_FIELDS: dict[str, str] = CREATABLE_PERMISSIONS
 
 EXPIRY_FIELD = "tradingAuthorityExpirationTime"
 

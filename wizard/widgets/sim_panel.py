@@ -17,18 +17,10 @@ from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Static
 
+from wizard.exchange.model import CREATABLE_PERMISSIONS
+
 # KeyPermissions attribute -> Binance's apiRestrictions field (what the sim edits).
-SIM_FIELDS: dict[str, str] = {
-    "reading": "enableReading",
-    "spot_trading": "enableSpotAndMarginTrading",
-    "withdrawals": "enableWithdrawals",
-    "internal_transfer": "enableInternalTransfer",
-    "universal_transfer": "permitsUniversalTransfer",
-    "margin": "enableMargin",
-    "futures": "enableFutures",
-    "options": "enableVanillaOptions",
-    "portfolio_margin": "enablePortfolioMarginTrading",
-}
+SIM_FIELDS: dict[str, str] = CREATABLE_PERMISSIONS
 
 
 def find_sim_key(sim: Any, api_key: str) -> Any | None:
