@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from tests.test_app_harness import press_next, settle  # the Pilot tests' own helpers
+
 SIZE = (100, 32)
 FIXED_NOW = datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc)
 PRESET_FOR = {"read": "read_only", "spot": "spot_trading"}
@@ -68,24 +70,6 @@ class RemoteSim:
         """Stop the simulator process (SIGTERM: it exits 0)."""
         self._proc.terminate()
         self._proc.wait(timeout=10)
-
-
-async def settle(pilot: Any, rounds: int = 40) -> None:
-    """Wait until no worker runs and what they posted has been handled."""
-    app = pilot.app
-    for _ in range(rounds):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            await pilot.pause()
-            return
-
-
-async def press_next(pilot: Any) -> None:
-    """ctrl+n, then let the next screen mount and finish its checks."""
-    await pilot.press("ctrl+n")
-    await pilot.pause()
-    await settle(pilot)
 
 
 def step(app: Any) -> str:
