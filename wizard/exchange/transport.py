@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import re
-import sys
+import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -296,12 +296,27 @@ def cooling_down(api_url: str) -> Problem | None:
     return build(problem.code, problem.status, remaining)
 
 
+_import_lock = threading.Lock()
+_binance_ready = threading.Event()
+
+
+def _import_python_binance() -> None:
+    with _import_lock:  # a second caller waits here, in its own thread
+        importlib.import_module("binance.async_client")
+        _binance_ready.set()
+
+
 async def load_python_binance() -> None:
     """Import python-binance (~0.6 s: aiohttp, dateparser, pycryptodome...) in a
     thread, so the first request doesn't freeze a UI sharing this event loop.
-    Cheap once loaded; callers may also await it early to warm up."""
-    if "binance.async_client" not in sys.modules:
-        await asyncio.to_thread(importlib.import_module, "binance.async_client")
+    Cheap once loaded; callers may also await it early to warm up.
+
+    Readiness is a flag set when the import has *finished*: ``sys.modules``
+    holds the module from the moment its import starts, and an event-loop
+    import of a half-imported module would block the loop on the import lock.
+    """
+    if not _binance_ready.is_set():
+        await asyncio.to_thread(_import_python_binance)
 
 
 def _ed25519_client(client_cls: Any, api_key: str, secret: Secret) -> Any:
