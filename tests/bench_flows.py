@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from tests.test_app_harness import press_next, settle  # the Pilot tests' own helpers
+from tests.test_app_harness import paste, press_next, settle, to_label_screen  # the Pilot tests' own helpers
 
 SIZE = (100, 32)
 FIXED_NOW = datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc)
@@ -95,37 +95,10 @@ def status_text(app: Any) -> str:
     return " | ".join(p for p in parts if p.strip())
 
 
-async def paste(pilot: Any, selector: str, text: str) -> None:
-    """Focus a field and paste ``text`` as a terminal does (bracketed paste)."""
-    from textual import events
-
-    widget = pilot.app.screen.query_one(selector)
-    widget.value = ""
-    widget.focus()
-    await pilot.pause()
-    widget.post_message(events.Paste(text))
-    await pilot.pause()
-
-
-async def to_label(pilot: Any, purpose: str) -> None:
-    """Welcome → checklist (purpose chosen, required items ticked) → label."""
-    app = pilot.app
-    await settle(pilot)
-    await press_next(pilot)
-    expect(app, "checklist")
-    screen = app.screen
-    screen.query_one(f"#purpose-{purpose}").value = True
-    for item in ("two_factor", "purpose_understood", "risk_understood"):
-        screen.query_one(f"#check-{item}").value = True
-    await pilot.pause()
-    await press_next(pilot)
-    expect(app, "label")
-
-
 async def to_permissions(pilot: Any, sim: Any, purpose: str) -> None:
     """Up to step 3 with the simulator's preset key for ``purpose`` pasted in."""
     key = sim.keys[PRESET_FOR[purpose]]
-    await to_label(pilot, purpose)
+    await to_label_screen(pilot, purpose)
     pilot.app.screen.query_one("#kt-hmac").value = True
     await pilot.pause()
     await paste(pilot, "#api-key", key.api_key)

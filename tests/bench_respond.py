@@ -55,7 +55,7 @@ async def _samples(app: Any, count: int, *, while_busy: bool) -> list[float]:
 
 def measure() -> dict[str, Any]:
     """Drive to step 3, slow the exchange, measure; returns the figures as a dict."""
-    from tests.bench_flows import SIZE, make_app, paste, settle, to_label
+    from tests.bench_flows import SIZE, make_app, paste, settle, to_label_screen
     from tests.keyrings import MemoryKeyring
     from wizard.sim import SimExchange
 
@@ -69,7 +69,7 @@ def measure() -> dict[str, Any]:
             async def run() -> None:
                 async with app.run_test(size=SIZE) as pilot:
                     key = sim.keys["read_only"]
-                    await to_label(pilot, "read")
+                    await to_label_screen(pilot, "read")
                     app.screen.query_one("#kt-hmac").value = True
                     await pilot.pause()
                     await paste(pilot, "#api-key", key.api_key)
