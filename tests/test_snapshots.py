@@ -181,6 +181,14 @@ async def _to_store(pilot, key, purpose="read"):
     await press_next(pilot)
 
 
+async def _to_small_test(pilot, key, purpose="read"):
+    """Store the key (step 5), then move on to step 6."""
+    await _to_store(pilot, key, purpose=purpose)
+    await pilot.press("s")
+    await settle(pilot)
+    await press_next(pilot)
+
+
 def test_store_ready(snap_compare, seeded_sim, tmp_path):
     key = seeded_sim.keys["read_only"]
 
@@ -206,10 +214,7 @@ def test_small_test_read_only(snap_compare, seeded_sim, tmp_path):
     key = seeded_sim.keys["read_only"]
 
     async def run(pilot):
-        await _to_store(pilot, key)
-        await pilot.press("s")
-        await settle(pilot)
-        await press_next(pilot)
+        await _to_small_test(pilot, key)
 
     assert snap_compare(snapshot_app(seeded_sim, tmp_path), terminal_size=SIZE, run_before=run)
 
@@ -218,10 +223,7 @@ def test_small_test_spot_visible_order(snap_compare, seeded_sim, tmp_path):
     key = seeded_sim.keys["spot_trading"]
 
     async def run(pilot):
-        await _to_store(pilot, key, purpose="spot")
-        await pilot.press("s")
-        await settle(pilot)
-        await press_next(pilot)
+        await _to_small_test(pilot, key, purpose="spot")
         pilot.app.screen.query_one("#probe").press()
         await pilot.pause()
         await pilot.click("#yes")
@@ -236,10 +238,7 @@ def test_confirm_visible_order_dialog(snap_compare, seeded_sim, tmp_path):
     key = seeded_sim.keys["spot_trading"]
 
     async def run(pilot):
-        await _to_store(pilot, key, purpose="spot")
-        await pilot.press("s")
-        await settle(pilot)
-        await press_next(pilot)
+        await _to_small_test(pilot, key, purpose="spot")
         pilot.app.screen.query_one("#probe").press()
         await settle(pilot)
 
@@ -250,10 +249,7 @@ def test_summary(snap_compare, seeded_sim, tmp_path):
     key = seeded_sim.keys["read_only"]
 
     async def run(pilot):
-        await _to_store(pilot, key)
-        await pilot.press("s")
-        await settle(pilot)
-        await press_next(pilot)
+        await _to_small_test(pilot, key)
         await press_next(pilot)
 
     assert snap_compare(snapshot_app(seeded_sim, tmp_path), terminal_size=(80, 40), run_before=run)
