@@ -24,6 +24,7 @@ from wizard.secret import Secret
 # block beside it, and keeps a wrong path (a log, a disk image) from being read into memory.
 MAX_KEY_FILE_BYTES = 16 * 1024
 EXAMPLE_PATH = "~/keys/binance-ed25519.pem"
+IMPOSSIBLE_PATH = "That path contains characters no file name can have. Type the path again."
 
 # What a paste of the key itself contains: PEM armour, or the start of an Ed25519 PKCS#8
 # body (v1, v2, v2 with attributes) -- the base64 of the DER header every such key shares.
@@ -41,6 +42,8 @@ def key_file_path(text: str) -> Path:
     except RuntimeError:  # "~someone" for an unknown user, or no home directory at all
         raise InputError(f"There is no home folder for {Path(cleaned).parts[0]}: type the full path "
                          "instead.") from None
+    except ValueError:  # "~" and a NUL: the user lookup refuses the name
+        raise InputError(IMPOSSIBLE_PATH) from None
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -52,7 +55,7 @@ def _read_bytes(path: Path) -> bytes:
     except PermissionError:
         raise InputError(f"The wizard may not look at {shown}: check the folder's permissions.") from None
     except ValueError:  # e.g. an embedded NUL: no file can have that name
-        raise InputError("That path contains characters no file name can have. Type the path again.") from None
+        raise InputError(IMPOSSIBLE_PATH) from None
     except OSError as exc:
         raise InputError(f"{shown} could not be read ({exc.strerror or type(exc).__name__}).") from None
     if stat.S_ISDIR(info.st_mode):
