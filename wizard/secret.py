@@ -8,7 +8,6 @@ plain text easy to find with ``grep reveal``.
 
 from __future__ import annotations
 
-import hmac
 from typing import NoReturn
 
 REDACTED = "Secret('********')"
@@ -51,6 +50,8 @@ class Secret:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Secret):
             return NotImplemented
+        import hmac  # here, not at the top: hashlib's OpenSSL binding isn't needed for the first frame
+
         return hmac.compare_digest(self._value.encode(), other._value.encode())
 
     def __hash__(self) -> int:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from wizard.exchange.model import AccountFacts, Environment, KeyMaterial, KeyPermissions, KeyType
-from wizard.secret import Secret
-
 if TYPE_CHECKING:
+    # Annotations only: the session is created before the first frame, the exchange
+    # model (whose dataclasses cost import time) loads after it.
+    from wizard.exchange.environment import Environment
+    from wizard.exchange.model import AccountFacts, KeyMaterial, KeyPermissions, KeyType
     from wizard.policy import Verdict
     from wizard.profiles import Profile
+    from wizard.secret import Secret
 
 Purpose = Literal["read", "spot"]
 
@@ -48,6 +50,8 @@ class WizardSession:
         """The key as the gateway needs it, or None until both parts are entered."""
         if not self.api_key or self.secret is None:
             return None
+        from wizard.exchange.model import KeyMaterial
+
         return KeyMaterial(self.api_key, self.key_type, self.secret)
 
     def forget_secret(self) -> None:
