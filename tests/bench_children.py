@@ -66,11 +66,7 @@ def part_imports() -> None:
     found: dict[str, object] = {}
 
     class Probe(appmod.WizardApp):
-        def on_mount(self) -> None:
-            super().on_mount()
-            self.call_after_refresh(self.report)
-
-        def report(self) -> None:
+        def on_ready(self) -> None:  # Textual calls this as the first frame goes out
             loaded = {m.split(".")[0] for m in sys.modules}
             found["step"] = getattr(self.screen, "STEP", type(self.screen).__name__)
             found["loaded"] = sorted(loaded & set(HEAVY))
@@ -84,8 +80,7 @@ def part_imports() -> None:
         os.environ["XDG_CONFIG_HOME"] = home
         appmod.WizardApp = Probe  # create_app builds whatever this name holds
         args = argparse.Namespace(demo=True, env=None, base_url=None, profile=None, purpose=None)
-        services, env, profile = appmod.services_from_args(args)
-        app = appmod.create_app(services, env=env, profile=profile, start_sim=True)
+        app = appmod.app_from_args(args)
 
         async def run() -> None:
             async with app.run_test(size=(100, 32)) as pilot:
@@ -94,8 +89,7 @@ def part_imports() -> None:
         try:
             asyncio.run(run())
         finally:
-            if services.sim is not None:
-                services.sim.stop_in_thread()
+            app.stop_simulator()
     print(json.dumps(found))
 
 

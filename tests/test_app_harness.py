@@ -15,6 +15,7 @@ from pathlib import Path
 
 from wizard.app import DEMO_SERVICE, Services, WizardApp, create_app, default_gateway
 from wizard.exchange.model import Environment
+from wizard.session import WizardSession
 
 FIXED_NOW = datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc)
 SIZE = (80, 24)
@@ -114,28 +115,27 @@ def text_of(app, selector: str) -> str:
 
 
 def test_no_heavy_import_before_first_frame(tmp_path):
-    """binance/keyring/qrcode/aiohttp must not load before the first frame (run_wizard's path)."""
+    """binance/keyring/qrcode/aiohttp (and the wizard's exchange model, keyring and registry
+    modules) must not load before the first frame (run_wizard's path)."""
     script = textwrap.dedent(
         """
         import argparse, asyncio, sys
         from wizard import app as appmod
 
         HEAVY = ("binance", "keyring", "qrcode", "aiohttp")
+        # The wizard's own modules that wait for first use, for the same reason.
+        LATER = ("wizard.exchange.model", "wizard.vault", "wizard.registry", "wizard.messages")
 
         class Probe(appmod.WizardApp):
-            def on_mount(self):
-                super().on_mount()
-                self.call_after_refresh(self.report)
-
-            def report(self):
+            def on_ready(self):  # Textual calls this as the first frame goes out
                 loaded = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))
-                print("LOADED", ",".join(loaded) or "-", flush=True)
+                loaded += sorted(set(sys.modules) & set(LATER))
+                print("LOADED", ",".join(loaded) or "-", "ON", self.screen.STEP, flush=True)
                 self.exit(return_code=0)
 
         appmod.WizardApp = Probe
         args = argparse.Namespace(demo=False, env="live", base_url=None, profile=None, purpose=None)
-        services, env, profile = appmod.services_from_args(args)
-        app = appmod.create_app(services, env=env)
+        app = appmod.app_from_args(args)
 
         async def main():
             async with app.run_test(size=(80, 24)) as pilot:
@@ -147,7 +147,57 @@ def test_no_heavy_import_before_first_frame(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                             timeout=60, cwd=REPO)
-    assert "LOADED -" in result.stdout, result.stdout + result.stderr
+    assert "LOADED - ON welcome" in result.stdout, result.stdout + result.stderr
+
+
+async def test_first_frame_shows_the_step_then_its_controls(sim, memory_keyring, tmp_path):
+    """The first frame has the welcome text; Back/Next and the key bar join on the next refresh,
+    with Start focused."""
+    seen: dict[str, bool] = {}
+
+    class Watch(WizardApp):
+        def on_ready(self) -> None:  # runs before WizardApp.on_ready schedules the controls
+            seen["heading"] = bool(self.screen.query(".heading"))
+            seen["nav"] = bool(self.screen.query("#nav"))
+
+    session = WizardSession(env=Environment.custom(sim.base_url, simulated=True))
+    app = Watch(make_services(sim, memory_keyring, tmp_path), session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert seen == {"heading": True, "nav": False}
+        assert app.screen.query_one("#next").has_focus
+        assert app.screen.query("Footer")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.STEP == "checklist"
+
+
+async def test_back_to_the_first_step_and_on_again(sim, memory_keyring, tmp_path):
+    """The first step is the default screen: leaving it, coming back and leaving again all work."""
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(2):
+            await press_next(pilot)
+            assert app.screen.STEP == "checklist"
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen.STEP == "welcome"
+            assert app.screen.query_one("#next").disabled is False
+        await press_next(pilot)
+        assert app.screen.STEP == "checklist"
+
+
+async def test_services_given_as_a_builder_are_built_once_on_first_use(sim, memory_keyring, tmp_path):
+    built: list[Services] = []
+
+    def build() -> Services:
+        built.append(make_services(sim, memory_keyring, tmp_path))
+        return built[-1]
+
+    app = create_app(build, env=Environment.custom(sim.base_url, simulated=True))
+    assert built == []  # creating the app touches no keyring or registry
+    assert app.services is app.services is built[0]
 
 
 async def test_welcome_names_environment_and_promise(sim, memory_keyring, tmp_path):

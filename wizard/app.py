@@ -1,8 +1,8 @@
 """The Textual wizard: one App, one session, one screen per step.
 
-Only lightweight modules are imported here (the session, the exchange data
-model, Textual). python-binance, keyring, qrcode and the simulator load
-lazily inside workers, after the first frame is on screen.
+Only what the first frame needs is imported here (Textual, the session, the
+environment). The exchange model, keyring, registry, python-binance, qrcode
+and the simulator load on first use, after the first frame is on screen.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,14 +23,14 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from wizard.exchange.model import Environment, KeyMaterial
-from wizard.messages import SimFailed, SimStarted
-from wizard.screens.dialogs import ConfirmDialog
+from wizard.exchange.environment import Environment
 from wizard.screens.flow import STEP_TITLES, StepScreen, screen_class
 from wizard.session import Purpose, WizardSession
 
 if TYPE_CHECKING:
     from wizard.exchange.gateway import Gateway
+    from wizard.exchange.model import KeyMaterial
+    from wizard.messages import SimFailed, SimStarted
     from wizard.profiles import Profile
     from wizard.registry import KeyRecord, Registry
     from wizard.sim import SimExchange
@@ -76,10 +77,10 @@ class WizardApp(App[None]):
     TITLE = "binance-key-wizard"
     BINDINGS = [Binding("ctrl+q", "request_quit", "Quit", priority=True)]
 
-    def __init__(self, services: Services, session: WizardSession, *, start_sim: bool = False,
-                 old_record: KeyRecord | None = None) -> None:
+    def __init__(self, services: Services | Callable[[], Services], session: WizardSession, *,
+                 start_sim: bool = False, old_record: KeyRecord | None = None) -> None:
         super().__init__()
-        self.services = services
+        self._services = services
         self.session = session
         self.old_record = old_record
         self.old_key: KeyMaterial | None = None  # rotation: the key being replaced, memory only
@@ -88,9 +89,17 @@ class WizardApp(App[None]):
         self._start_sim = start_sim
         self.sim_ready = not start_sim
         self._vaults: dict[str, Vault] = {}
-        self.first_frame_drawn = False  # the first screen adds its key bar after the first frame
+        self.first_frame_drawn = False  # screens composed before it come without their controls
 
     # -- what screens ask the app ---------------------------------------------------------
+    @property
+    def services(self) -> Services:
+        """Everything the wizard talks to. A terminal run passes a builder instead, so the
+        keyring and registry modules load on first use, after the first frame."""
+        if not isinstance(self._services, Services):
+            self._services = self._services()
+        return self._services
+
     @property
     def steps(self) -> list[str]:
         """Step names in order (``retire`` only when rotating)."""
@@ -111,7 +120,7 @@ class WizardApp(App[None]):
     @property
     def is_demo(self) -> bool:
         """True when rehearsing against the simulator."""
-        return self.services.sim is not None or self.session.env.name == "sim"
+        return self.session.env.name == "sim" or self.services.sim is not None
 
     @property
     def keyring_service(self) -> str:
@@ -141,17 +150,40 @@ class WizardApp(App[None]):
         return self.services.clock()
 
     # -- navigation ---------------------------------------------------------------------
-    def on_mount(self) -> None:
-        self.push_screen(self._make(self.steps[0]))
+    def get_default_screen(self) -> Screen[Any]:
+        # The first step is the app's default screen, not pushed over a blank one:
+        # that would style and lay out a screen nobody sees before the first frame.
+        return self._make(self.steps[0])
+
+    def on_ready(self) -> None:
+        # Textual posts Ready as the first frame goes out. What that frame doesn't
+        # need waits for the next refresh: Back/Next and the key bar (~30 ms of styling;
+        # Enter starts the wizard meanwhile) and the demo's simulator (its aiohttp
+        # import would compete with the frame for the interpreter).
+        self.call_after_refresh(self._after_first_frame)
+
+    async def _after_first_frame(self) -> None:
+        screen = self.screen
+        if isinstance(screen, StepScreen) and not screen.is_mounted:
+            self.call_after_refresh(self._after_first_frame)  # Ready can come before the step mounts
+            return
+        self.first_frame_drawn = True
         if self._start_sim:
-            self.call_after_refresh(self._launch_sim)
+            self._launch_sim()
+        if isinstance(screen, StepScreen):
+            await screen.add_controls()
 
     def _make(self, name: str) -> Screen[Any]:
         return screen_class(name)()
 
     def go_to(self, name: str) -> None:
         """Show step ``name``; the new screen rebuilds itself from the session."""
-        self.switch_screen(self._make(name))
+        if len(self.screen_stack) == 1:
+            # The first step is the default screen, which Textual can't switch away
+            # from: the next step goes on top of it, and later steps replace that one.
+            self.push_screen(self._make(name))
+        else:
+            self.switch_screen(self._make(name))
 
     def advance(self) -> None:
         """Move to the next step."""
@@ -195,6 +227,8 @@ class WizardApp(App[None]):
         if self.storing:
             self.notify("Storing the key: quit once this finishes (a second or two).", severity="warning")
             return
+        from wizard.screens.dialogs import ConfirmDialog  # not needed for the first frame
+
         if isinstance(self.screen, ConfirmDialog):
             return
         session = self.session
@@ -221,6 +255,8 @@ class WizardApp(App[None]):
     # -- demo simulator -----------------------------------------------------------------
     @work(exclusive=True, group="sim")
     async def _launch_sim(self) -> None:
+        from wizard.messages import SimFailed, SimStarted
+
         def start() -> tuple[Any, str]:
             from wizard.sim import SimExchange  # aiohttp: imported off the UI thread
 
@@ -243,6 +279,12 @@ class WizardApp(App[None]):
     def on_sim_failed(self, message: SimFailed) -> None:
         self.notify(f"The simulated exchange could not start ({message.reason}).", severity="error",
                     timeout=30)
+
+    def stop_simulator(self) -> None:
+        """Stop the demo's simulator, if this run started one."""
+        services = self._services
+        if isinstance(services, Services) and services.sim is not None:
+            services.sim.stop_in_thread()
 
     def _refresh_screen(self) -> None:
         if isinstance(self.screen, StepScreen):
@@ -278,10 +320,10 @@ def _safe_traceback(error: BaseException | None, secrets: list[Any]) -> Any:
     return safe_rich_traceback(error, secrets=secrets, width=None)
 
 
-def create_app(services: Services, *, env: Environment, purpose: Purpose | None = None,
-               profile: Profile | None = None, rotate_label: str | None = None,
-               start_sim: bool = False) -> WizardApp:
-    """Build the wizard around injected collaborators.
+def create_app(services: Services | Callable[[], Services], *, env: Environment,
+               purpose: Purpose | None = None, profile: Profile | None = None,
+               rotate_label: str | None = None, start_sim: bool = False) -> WizardApp:
+    """Build the wizard around injected collaborators (or a builder for them, called on first use).
 
     ``rotate_label`` pre-fills the run from the registry record of the key
     being replaced. ``start_sim`` (the CLI's ``--demo``) starts the simulator
@@ -292,56 +334,62 @@ def create_app(services: Services, *, env: Environment, purpose: Purpose | None 
         session.purpose = profile.purpose
     if purpose is not None:
         session.purpose = purpose
-    record = None
+    app = WizardApp(services, session, start_sim=start_sim)
     if rotate_label is not None:
-        record = services.registry.get(rotate_label)
+        record = app.services.registry.get(rotate_label)
         if record is None:
             raise LookupError(f"no managed key is labelled {rotate_label!r}")
+        app.old_record = record
         session.rotating_label = rotate_label
         session.label = record.label
         session.purpose = purpose or record.purpose
         session.key_type = record.key_type
-    return WizardApp(services, session, start_sim=start_sim, old_record=record)
+    return app
 
 
 def run_wizard(args: argparse.Namespace) -> int:
     """``binance-key-wizard [--demo] [--env|--base-url] [--profile] [--purpose]``: 0 done, 130 quit."""
     try:
-        services, env, profile = services_from_args(args)
-    except Exception as exc:  # noqa: BLE001 - a bad profile/URL/registry: say which, exit 2
+        app = app_from_args(args)
+    except Exception as exc:  # noqa: BLE001 - a bad profile or URL: say which, exit 2
         print(f"binance-key-wizard: {exc}", file=sys.stderr)
         return 2
-    app = create_app(services, env=env, purpose=getattr(args, "purpose", None), profile=profile,
-                     start_sim=bool(getattr(args, "demo", False)))
     try:
         app.run()
     finally:
-        if services.sim is not None:
-            services.sim.stop_in_thread()
+        app.stop_simulator()
     return EXIT_QUIT if app.return_code is None else app.return_code
 
 
-def services_from_args(args: argparse.Namespace) -> tuple[Services, Environment, Profile | None]:
-    """Real collaborators for a terminal run (the keyring and registry are only touched later)."""
-    from wizard.registry import Registry
-    from wizard.vault import Vault
-
+def app_from_args(args: argparse.Namespace) -> WizardApp:
+    """The wizard a terminal run starts. The profile and URL are checked now (a bad one is
+    exit 2); the keyring and registry are built when first used, after the first frame."""
     profile = None
     if getattr(args, "profile", None):
         from wizard.profiles import load_profile
 
         profile = load_profile(args.profile)
-    if getattr(args, "demo", False):
-        from platformdirs import user_config_dir
-
-        registry = Registry(Path(user_config_dir("binance-key-wizard")) / "demo-keys.json")
-        vault = Vault(service=DEMO_SERVICE)
+    demo = bool(getattr(args, "demo", False))
+    if demo:
         # A placeholder until the simulator is up (see WizardApp._launch_sim).
         env = Environment.custom("http://127.0.0.1:0", simulated=True)
     else:
-        registry, vault = Registry(), Vault()
         env = Environment.from_name(getattr(args, "env", None) or "live", getattr(args, "base_url", None))
-    return Services(gateway_factory=default_gateway, vault=vault, registry=registry), env, profile
+    return create_app(partial(terminal_services, demo=demo), env=env, purpose=getattr(args, "purpose", None),
+                      profile=profile, start_sim=demo)
+
+
+def terminal_services(*, demo: bool = False) -> Services:
+    """Real collaborators: the OS keyring and the registry file (the demo's own, with --demo)."""
+    from wizard.registry import Registry
+    from wizard.vault import Vault
+
+    if demo:
+        from platformdirs import user_config_dir
+
+        registry = Registry(Path(user_config_dir("binance-key-wizard")) / "demo-keys.json")
+        return Services(gateway_factory=default_gateway, vault=Vault(service=DEMO_SERVICE), registry=registry)
+    return Services(gateway_factory=default_gateway, vault=Vault(), registry=Registry())
 
 
 def run_review_app(records: list[KeyRecord]) -> int:

@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widget import Widget
+from textual.widgets import Button, Static
 
-from wizard.exchange.model import ExchangeError, Problem, ProblemKind
 from wizard.widgets.stepper import Stepper
 
 if TYPE_CHECKING:
     from wizard.app import WizardApp
+    from wizard.exchange.model import Problem
     from wizard.session import WizardSession
 
 T = TypeVar("T")
@@ -29,6 +30,8 @@ def problem_from(exc: BaseException, doing: str, timeout: float) -> Problem:
     Only the exception's type is named for unexpected errors: its message
     could, in principle, quote input.
     """
+    from wizard.exchange.model import ExchangeError, Problem, ProblemKind  # not needed for the first frame
+
     if isinstance(exc, ExchangeError):
         return exc.problem
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
@@ -66,12 +69,21 @@ class StepScreen(Screen[None]):
         with VerticalScroll(id="body"):
             yield Static(self.HEADING, classes="heading")
             yield from self.compose_body()
-        with Horizontal(id="nav"):
-            yield Button("← Back", id="back")
-            yield Static("", id="nav-status")
-            yield Button(self.NEXT_LABEL, id="next", variant="primary")
         if self.wizard.first_frame_drawn:
-            yield Footer()
+            yield from self._controls()
+
+    def _controls(self) -> list[Widget]:
+        """Back/Next and the key bar: the costliest widgets of a step (Button's styles
+        and a widget per key), so the first screen gets them just after its first frame."""
+        from textual.widgets import Footer  # its module loads after the first frame too
+
+        nav = Horizontal(
+            Button("← Back", id="back"),
+            Static("", id="nav-status"),
+            Button(self.NEXT_LABEL, id="next", variant="primary"),
+            id="nav",
+        )
+        return [nav, Footer()]
 
     def compose_body(self) -> ComposeResult:
         """The step's own widgets."""
@@ -80,16 +92,14 @@ class StepScreen(Screen[None]):
     def on_mount(self) -> None:
         self.setup()
         self.refresh_state()
-        if not self.wizard.first_frame_drawn:
-            # The key bar (a widget per binding, restyled as bindings change) is the
-            # costliest part of the first frame: show the step first, then add it.
-            self.call_after_refresh(self._add_footer)
 
-    async def _add_footer(self) -> None:
-        if not self.query(Footer):
-            self.wizard.first_frame_drawn = True
-            await self.mount(Footer())
-            self.refresh_bindings()  # a Footer lists the keys when bindings are published
+    async def add_controls(self) -> None:
+        """Mount Back/Next and the key bar if this screen was composed without them."""
+        if not self.query("#nav"):
+            await self.mount_all(self._controls())
+            self.refresh_state()
+            if self.focused is None:  # auto-focus ran before the controls existed
+                self.set_focus(next((w for w in self.query(self.AUTO_FOCUS or "*") if w.focusable), None))
 
     def setup(self) -> None:
         """Fill the widgets from the session and start any checks (subclasses; not on_mount,
@@ -112,12 +122,14 @@ class StepScreen(Screen[None]):
 
     def refresh_state(self) -> None:
         """Re-read the session and update the navigation bar."""
+        self.refresh_bindings()
+        if not self.query("#nav"):
+            return  # the first screen's controls arrive after its first frame, then refresh
         ok, why = self.can_go_next()
         next_button = self.query_one("#next", Button)
         next_button.disabled = not ok
         self.query_one("#back", Button).display = self.can_go_back()
         self.query_one("#nav-status", Static).update(why)
-        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
 from textual.widgets import Static
 
-from wizard.exchange.model import Environment
 from wizard.screens.base import StepScreen
 from wizard.widgets.status import Busy
+
+if TYPE_CHECKING:
+    from wizard.exchange.environment import Environment
 
 ENV_NOTES = {
     "live": "Binance.com, with your real funds.",
@@ -34,6 +38,9 @@ class WelcomeScreen(StepScreen):
 
     # Enter on the first screen starts the wizard, as a newcomer expects.
     BINDINGS = [Binding("enter", "next", "Start", show=False)]
+
+    # Start has the focus, as on any first page; it arrives just after the first frame.
+    AUTO_FOCUS = "#next"
 
     STEP = "welcome"
     HEADING = "Set up a safe Binance API key"
