@@ -13,7 +13,7 @@ import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
-from wizard.app import DEMO_SERVICE, Services, WizardApp, create_app, default_gateway
+from wizard.app import DEMO_SERVICE, SIM_START_DELAY, Services, WizardApp, create_app, default_gateway
 from wizard.exchange.model import Environment
 from wizard.session import WizardSession
 
@@ -221,6 +221,14 @@ async def test_demo_flag_starts_simulator_after_first_frame(memory_keyring, tmp_
     try:
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
+            assert not app.sim_ready and app.screen.query_one("#next").disabled  # waits for it
+            await pilot.pause(SIM_START_DELAY)  # it starts a moment after the first frame
+            await settle(pilot)
+            for _ in range(50):  # the timer may fire a tick late on a busy machine
+                if app.sim_ready:
+                    break
+                await pilot.pause(0.1)
+                await settle(pilot)
             assert app.sim_ready and services.sim is not None
             assert app.session.env.api_url == services.sim.base_url + "/api"
             assert app.keyring_service == DEMO_SERVICE

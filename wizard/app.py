@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 DEFAULT_SERVICE = "binance-key-wizard"
 DEMO_SERVICE = "binance-key-wizard-demo"
 EXIT_COMPLETED = 0
+SIM_START_DELAY = 0.2  # seconds after the first frame; see WizardApp._after_first_frame
 EXIT_QUIT = 130
 
 
@@ -155,12 +156,12 @@ class WizardApp(App[None]):
         # that would style and lay out a screen nobody sees before the first frame.
         return self._make(self.steps[0])
 
-    def on_ready(self) -> None:
-        # Textual posts Ready as the first frame goes out. What that frame doesn't
-        # need waits for the next refresh: Back/Next and the key bar (~30 ms of styling;
-        # Enter starts the wizard meanwhile) and the demo's simulator (its aiohttp
-        # import would compete with the frame for the interpreter).
-        self.call_after_refresh(self._after_first_frame)
+    async def on_ready(self) -> None:
+        # Textual sends Ready once the first frame is on screen. What that frame didn't
+        # need comes now: Back/Next and the key bar (~30 ms of styling; Enter starts the
+        # wizard meanwhile) and the demo's simulator (its aiohttp import would have
+        # competed with the frame for the interpreter).
+        await self._after_first_frame()
 
     async def _after_first_frame(self) -> None:
         screen = self.screen
@@ -168,10 +169,12 @@ class WizardApp(App[None]):
             self.call_after_refresh(self._after_first_frame)  # Ready can come before the step mounts
             return
         self.first_frame_drawn = True
-        if self._start_sim:
-            self._launch_sim()
         if isinstance(screen, StepScreen):
             await screen.add_controls()
+        if self._start_sim:
+            # Not yet: its import (in a thread) would hold the interpreter while the
+            # controls and the key bar are being drawn, delaying them by ~70 ms.
+            self.set_timer(SIM_START_DELAY, self._launch_sim)
 
     def _make(self, name: str) -> Screen[Any]:
         return screen_class(name)()
