@@ -8,6 +8,7 @@ first-frame   spawn ``python -m wizard --demo`` and a minimal Textual app (one
               Static) under a pseudo-terminal (xterm-256color, 100x32), time
               spawn → first-screen text on the terminal; runs in pairs, the
               median of the pairs' ratios. Target: wizard ≤ 1.2 × minimal.
+              Also printed: when the Start button and the key bar follow.
 imports       which heavy modules are loaded once the first frame is up
               (the ``--demo`` path, headless). Target: no python-binance,
               keyring, qrcode or aiohttp.
@@ -51,6 +52,8 @@ PYTHON = sys.executable
 CHILDREN = ROOT / "tests" / "bench_children.py"
 ROWS, COLS = 32, 100
 WIZARD_MARKER = b"Set up a safe Binance API key"  # the welcome screen's heading
+# Drawn after the first frame (see WizardApp.on_ready): the Start button, then the key bar.
+WIZARD_CONTROLS = ("Start →".encode(), b"Quit")
 MINIMAL_MARKER = b"Minimal Textual app ready"  # tests/bench_children.py's one Static
 CTRL_Q = b"\x11"
 
@@ -109,10 +112,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def time_to_marker(argv: list[str], marker: bytes, timeout: float = 30.0) -> tuple[float, float]:
+def time_to_marker(argv: list[str], marker: bytes, timeout: float = 30.0,
+                   later: tuple[bytes, ...] = ()) -> tuple[float, float, list[float]]:
     """Seconds from spawning ``argv`` on a new pseudo-terminal until ``marker`` is drawn,
-    and the CPU seconds the program had used by then (close to the first when the
-    program never waited for a CPU)."""
+    the CPU seconds the program had used by then (close to the first when the
+    program never waited for a CPU), and the seconds until each of ``later`` is drawn."""
     with tempfile.TemporaryDirectory(prefix="bench-home-") as home:
         env = clean_env(home)
         started = time.perf_counter()
@@ -121,23 +125,25 @@ def time_to_marker(argv: list[str], marker: bytes, timeout: float = 30.0) -> tup
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
             os.chdir(ROOT)
             os.execve(argv[0], argv, env)
-        seen, cpu, output = None, 0.0, b""
+        seen, cpu, output, after = None, 0.0, b"", {}
         try:
-            while seen is None and time.perf_counter() - started < timeout:
+            while (seen is None or len(after) < len(later)) and time.perf_counter() - started < timeout:
                 if select.select([fd], [], [], 0.01)[0]:
                     try:
                         output += os.read(fd, 1 << 16)
                     except OSError:  # the program exited
                         break
-                    if marker in output:
-                        seen = time.perf_counter() - started
-                        cpu = cpu_seconds(pid)
+                    now = time.perf_counter() - started
+                    if seen is None and marker in output:
+                        seen, cpu = now, cpu_seconds(pid)
+                    after.update({m: now for m in later if m not in after and m in output})
         finally:
             _quit(pid, fd)
-    if seen is None:
+    missing = [m for m in (marker, *later) if m not in output]
+    if seen is None or missing:
         tail = output[-1500:].decode(errors="replace")
-        raise RuntimeError(f"{' '.join(argv[1:])}: {marker!r} never appeared; output ended:\n{tail}")
-    return seen, cpu
+        raise RuntimeError(f"{' '.join(argv[1:])}: {missing!r} never appeared; output ended:\n{tail}")
+    return seen, cpu, [after[m] for m in later]
 
 
 def _quit(pid: int, fd: int) -> None:
@@ -176,12 +182,15 @@ def bench_first_frame(runs: int) -> list[Figure]:
     time_to_marker(minimal, MINIMAL_MARKER)
     wall: dict[str, list[float]] = {"wizard": [], "minimal": []}
     cpu: dict[str, list[float]] = {"wizard": [], "minimal": []}
+    controls: list[list[float]] = []
     for run in range(runs):  # in pairs, alternating who goes first
-        order = [("wizard", wizard, WIZARD_MARKER), ("minimal", minimal, MINIMAL_MARKER)]
-        for name, argv, marker in order if run % 2 == 0 else order[::-1]:
-            seconds, used = time_to_marker(argv, marker)
+        order = [("wizard", wizard, WIZARD_MARKER, WIZARD_CONTROLS), ("minimal", minimal, MINIMAL_MARKER, ())]
+        for name, argv, marker, later in order if run % 2 == 0 else order[::-1]:
+            seconds, used, after = time_to_marker(argv, marker, later=later)
             wall[name].append(seconds)
             cpu[name].append(used)
+            if after:
+                controls.append(after)
     for name, values in wall.items():
         print(f"  first frame, {name:7s}: " + ", ".join(f"{v * 1000:.0f}" for v in values) + " ms")
     # Each pair ran back to back under the same load: the median of the pairs'
@@ -192,6 +201,10 @@ def bench_first_frame(runs: int) -> list[Figure]:
     print(f"  CPU time used until the first frame (10 ms ticks): wizard "
           f"{ms(statistics.median(cpu['wizard']))}, minimal {ms(statistics.median(cpu['minimal']))}, "
           f"ratio {cpu_ratio:.2f}")
+    # The first frame has the step's text; Back/Next and the key bar are drawn after it.
+    start, keys = (statistics.median(times) for times in zip(*controls))
+    print(f"  after the first frame (for information): Start button at {ms(start)}, key bar at "
+          f"{ms(keys)} (whole first screen {keys / statistics.median(wall['minimal']):.2f}× the minimal app)")
     wiz, base = statistics.median(wall["wizard"]), statistics.median(wall["minimal"])
     ratio = statistics.median(pairs)
     return [Figure(f"first frame (median of {runs} pairs)", ms(wiz), f"{ms(base)} minimal app", ratio,
