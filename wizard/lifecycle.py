@@ -197,7 +197,7 @@ def key_material(stored: StoredKey) -> KeyMaterial:
 
 def environment_for(name: str, base_url: str | None) -> Environment:
     """The environment a key was recorded with (``sim``/``custom`` need the base URL)."""
-    from wizard.vault import environment_for as stored_environment
+    from wizard.stored_key import environment_for as stored_environment
 
     return stored_environment(name, base_url)
 
