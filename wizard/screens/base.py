@@ -98,8 +98,9 @@ class StepScreen(Screen[None]):
         if not self.query("#nav"):
             await self.mount_all(self._controls())
             self.refresh_state()
-            if self.focused is None:  # auto-focus ran before the controls existed
-                self.set_focus(next((w for w in self.query(self.AUTO_FOCUS or "*") if w.focusable), None))
+            selector = self.AUTO_FOCUS or self.app.AUTO_FOCUS
+            if self.focused is None and selector:  # auto-focus ran before the controls existed
+                self.set_focus(next((w for w in self.query(selector) if w.focusable), None))
 
     def setup(self) -> None:
         """Fill the widgets from the session and start any checks (subclasses; not on_mount,
