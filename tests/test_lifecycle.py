@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import LABEL, add_key, cli, store, use_keyring  # noqa: F401 - fixtures
+from tests.cli_helpers import LABEL, add_key, cli, store, use_keyring  # noqa: F401 - fixtures
 from wizard import lifecycle
 from wizard.exchange.gateway import Gateway
 from wizard.exchange.model import Environment, ExchangeError, ProblemKind

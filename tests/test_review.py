@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from tests.test_cli import LABEL, add_key, cli, store, use_keyring  # noqa: F401 - fixtures
+from tests.cli_helpers import LABEL, add_key, cli, store, use_keyring  # noqa: F401 - fixtures
 from wizard import review
 from wizard.registry import KeyRecord, Registry, fingerprint
 
