@@ -1,64 +1,33 @@
-"""The gateway against the simulated exchange, through real python-binance over loopback.
+"""The gateway's reads and verdicts against the simulated exchange, through real python-binance.
 
 No mocks: every test drives ``Gateway`` -> python-binance's ``AsyncClient`` ->
 aiohttp -> the sim's HTTP server, which checks keys, IPs, timestamps,
 signatures and permissions like Binance, and logs each request it served.
+This module covers what a key is and may do: parsing apiRestrictions, the
+permissions of every preset key, key, IP and permission errors, Ed25519 key
+material, account facts, balances and the place-and-cancel order probe, the
+rotation check that a key is dead, and environments without /sapi. Faults,
+retries, time sync, rate limits and secret hygiene are in
+tests/test_gateway_transport.py; request weight in tests/test_gateway_weight.py.
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
-import logging
-import socket
-import subprocess
-import sys
-import time
-import traceback
 from datetime import datetime, timezone
 
 import pytest
 from Crypto.PublicKey import ECC
 
 from tests.conftest import SENTINEL_SECRET
+
+from tests.gateway_helpers import calls, env_of, gateway, material, no_sapi_env, problem_of
 from wizard.exchange.gateway import Gateway
-from wizard.exchange.model import Environment, ExchangeError, KeyMaterial, ProblemKind
+from wizard.exchange.model import KeyMaterial, ProblemKind
 from wizard.exchange.parse import ms_to_datetime, parse_restrictions
 from wizard.secret import Secret
 
 pytestmark = pytest.mark.timeout(30)
-
-
-def env_of(sim) -> Environment:
-    return Environment.custom(sim.base_url, simulated=True)
-
-
-def no_sapi_env(sim) -> Environment:
-    """The sim dressed as the Spot Testnet: /api only, permissions can only be probed."""
-    return dataclasses.replace(Environment.testnet(), api_url=f"{sim.base_url}/api")
-
-
-def material(sim_key, secret: str | None = None) -> KeyMaterial:
-    value = secret or sim_key.secret or sim_key.private_key_pem
-    return KeyMaterial(sim_key.api_key, sim_key.key_type, Secret(value))
-
-
-def gateway(sim, name: str, *, env: Environment | None = None, **kwargs) -> Gateway:
-    kwargs.setdefault("timeout", 5.0)
-    return Gateway(env or env_of(sim), material(sim.keys[name]), **kwargs)
-
-
-def calls(sim) -> list[tuple[str, str, int]]:
-    return [(e.method, e.path, e.status) for e in sim.request_log]
-
-
-async def problem_of(awaitable) -> object:
-    with pytest.raises(ExchangeError) as info:
-        await awaitable
-    err = info.value
-    # Nothing from python-binance (whose exception holds the request) is chained.
-    assert err.__cause__ is None and err.__context__ is None
-    return err.problem
 
 
 # -- pure parsing ------------------------------------------------------------
@@ -77,15 +46,6 @@ def test_parse_restrictions_tolerates_missing_unknown_and_odd_fields():
     assert perms.ip_restricted is True and perms.trading_expires_at is None
     assert perms.created_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
     assert ms_to_datetime("garbage") is None and ms_to_datetime(10**30) is None
-
-
-def test_importing_the_gateway_loads_no_network_stack():
-    code = (
-        "import sys, wizard.exchange.gateway, wizard.exchange.errors, wizard.exchange.orders\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('binance', 'aiohttp', 'Crypto')]\n"
-        "assert not bad, bad"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=20)
 
 
 # -- a healthy check, and every preset key --------------------------------------
@@ -238,125 +198,6 @@ async def test_unusable_private_key_is_refused_locally(sim, pem):
     assert problem.kind is ProblemKind.KEY_FORMAT and sim.request_log == []
 
 
-# -- faults ------------------------------------------------------------------------
-
-
-async def test_latency_beyond_the_timeout_is_a_timeout(sim):
-    sim.faults.latency = 1.0
-    started = time.monotonic()
-    async with gateway(sim, "read_only", timeout=0.2, retries=1) as gw:
-        problem = await problem_of(gw.sync_time())
-    assert problem.kind is ProblemKind.TIMEOUT
-    assert gw.requests_made == 2 and time.monotonic() - started < 1.0
-
-
-async def test_5xx_on_a_read_is_retried_and_succeeds(sim):
-    sim.faults.fail_next(1, status=503, path="/sapi/v1/account/apiRestrictions")
-    async with gateway(sim, "read_only") as gw:
-        assert (await gw.read_permissions()).reading
-    assert [c for c in calls(sim) if "apiRestrictions" in c[1]] == [
-        ("GET", "/sapi/v1/account/apiRestrictions", 503),
-        ("GET", "/sapi/v1/account/apiRestrictions", 200),
-    ]
-
-
-async def test_5xx_every_time_gives_up_after_bounded_retries(sim):
-    sim.faults.fail_next(10, status=502, path="/sapi")
-    async with gateway(sim, "read_only") as gw:
-        problem = await problem_of(gw.read_permissions())
-    assert problem.kind is ProblemKind.SERVER_ERROR and "didn't say whether" in problem.message
-    assert [c[2] for c in calls(sim)] == [200, 502, 502, 502]
-
-
-async def test_posts_are_never_retried(sim):
-    sim.faults.fail_next(1, status=503, path="/sapi/v3/asset/getUserAsset")
-    sim.faults.fail_next(1, status=503, path="/api/v3/order/test")
-    async with gateway(sim, "spot_trading") as gw:
-        assert (await problem_of(gw.balances())).kind is ProblemKind.SERVER_ERROR
-        assert (await problem_of(gw.test_order())).kind is ProblemKind.SERVER_ERROR
-        await gw.test_order()  # the fault is used up: the next one goes through
-    posts = [c for c in calls(sim) if c[0] == "POST"]
-    assert posts == [("POST", "/sapi/v3/asset/getUserAsset", 503),
-                     ("POST", "/api/v3/order/test", 503), ("POST", "/api/v3/order/test", 200)]
-
-
-@pytest.mark.parametrize(("status", "kind"), [(403, ProblemKind.REGION_BLOCKED),
-                                              (451, ProblemKind.REGION_BLOCKED)])
-async def test_non_json_pages(sim, status, kind):
-    sim.faults.html_error(1, status=status, path="/sapi")
-    async with gateway(sim, "read_only") as gw:
-        problem = await problem_of(gw.read_permissions())
-    assert problem.kind is kind and problem.status == status and "<" not in problem.message
-    assert gw.requests_made == 2  # a 4xx is an answer: not retried
-
-
-async def test_restricted_location_json_and_wrong_base_url(sim):
-    sim.faults.geo_block(1)
-    async with gateway(sim, "read_only") as gw:
-        assert (await problem_of(gw.sync_time())).kind is ProblemKind.REGION_BLOCKED
-    wrong = Environment.custom(sim.base_url + "/nothing-here")
-    async with Gateway(wrong, material(sim.keys["read_only"])) as gw:
-        assert (await problem_of(gw.sync_time())).kind is ProblemKind.NOT_FOUND
-
-
-async def test_dropped_connection_on_a_read_is_retried(sim):
-    sim.faults.drop_next(1, path="/sapi/v1/account/apiRestrictions")
-    async with gateway(sim, "read_only") as gw:
-        assert (await gw.read_permissions()).reading
-    assert [c[2] for c in calls(sim)] == [200, 0, 200]
-
-
-async def test_nothing_listening_is_unreachable():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    async with Gateway(Environment.custom(f"http://127.0.0.1:{port}"), None, retries=0) as gw:
-        assert (await problem_of(gw.sync_time())).kind is ProblemKind.UNREACHABLE
-
-
-async def test_clock_skew_is_fixed_by_the_lazy_sync(sim):
-    sim.faults.clock_skew_ms = 30_000
-    async with gateway(sim, "read_only") as gw:
-        assert (await gw.read_permissions()).reading
-        assert 29_000 < gw.clock_offset_ms < 31_000
-    assert all(e.code is None for e in sim.request_log)
-
-
-async def test_minus_1021_resyncs_and_retries_once(sim):
-    async with gateway(sim, "read_only") as gw:
-        await gw.sync_time()
-        sim.faults.clock_skew_ms = -30_000  # the clock jumps after our sync
-        assert (await gw.read_permissions()).reading
-    assert [(e.path, e.code) for e in sim.request_log] == [
-        ("/api/v3/time", None), ("/sapi/v1/account/apiRestrictions", -1021),
-        ("/api/v3/time", None), ("/sapi/v1/account/apiRestrictions", None)]
-
-
-async def test_rate_limit_reports_and_respects_retry_after(sim):
-    sim.weight_limit = 2
-    async with gateway(sim, "read_only") as gw:
-        await gw.read_permissions()
-        problem = await problem_of(gw.read_permissions())
-        assert problem.kind is ProblemKind.RATE_LIMITED and problem.code == -1003
-        assert 0 < problem.retry_after <= 60 and gw.requests_made == 3
-    logged = len(sim.request_log)
-    async with gateway(sim, "spot_trading") as gw:  # limits are per IP: any key waits
-        problem = await problem_of(gw.sync_time())
-    assert problem.kind is ProblemKind.RATE_LIMITED and problem.retry_after <= 60
-    assert len(sim.request_log) == logged and gw.requests_made == 0
-
-
-async def test_ban_reports_and_respects_retry_after(sim):
-    sim.faults.ban_for(120)
-    async with gateway(sim, "read_only") as gw:
-        problem = await problem_of(gw.sync_time())
-        assert problem.kind is ProblemKind.BANNED and 110 <= problem.retry_after <= 120
-        assert "2 min" in problem.fix
-        again = await problem_of(gw.read_permissions())
-    assert again.kind is ProblemKind.BANNED and again.retry_after <= problem.retry_after
-    assert [e.status for e in sim.request_log] == [418]
-
-
 # -- account, balances, orders ------------------------------------------------------
 
 
@@ -419,6 +260,26 @@ async def test_lost_order_answer_is_status_unknown_and_cleaned_up(sim):
     assert sim.open_orders(sim.keys["spot_trading"].api_key) == []
 
 
+async def test_probe_cancelled_midway_leaves_no_order(sim):
+    import asyncio
+
+    key = sim.keys["spot_trading"]
+    async with gateway(sim, "spot_trading") as gw:
+        await gw.sync_time()
+        await gw.symbol_rules("BTCUSDT")  # cached: fewer slow requests below
+        sim.faults.latency = 0.4  # slow enough to cancel the task while it waits
+        task = asyncio.create_task(gw.place_and_cancel_probe())
+        while not any(e.path == "/sapi/v3/asset/getUserAsset" for e in sim.request_log):
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)  # the order POST is in flight (the sim still places it)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        sim.faults.latency = 0
+    assert ("DELETE", "/api/v3/order") in [c[:2] for c in calls(sim)]
+    assert sim.open_orders(key.api_key) == []
+
+
 # -- rotation -------------------------------------------------------------------
 
 
@@ -456,56 +317,3 @@ async def test_no_sapi_dead_key_and_unexplained_refusal(sim):
         problem = await problem_of(gw.read_permissions())
     # Without apiRestrictions nothing tells IP from key: say so, testnet-style.
     assert problem.kind is ProblemKind.KEY_REJECTED and "testnet" in problem.message
-
-
-# -- the secret never leaks -------------------------------------------------------------
-
-
-async def test_sentinel_secret_never_leaves_through_logs_log_or_problems(sim, caplog):
-    caplog.set_level(logging.DEBUG)
-    key = sim.keys["spot_trading"]
-    key.secret = SENTINEL_SECRET  # the sim verifies with this; the gateway signs with it
-    problems, errors = [], []
-    async with Gateway(env_of(sim), material(key, SENTINEL_SECRET)) as gw:
-        await gw.read_permissions()
-        await gw.place_and_cancel_probe()
-        sim.client_ip = "198.51.100.9"
-        for call in (gw.read_permissions, gw.test_order, gw.balances):
-            with pytest.raises(ExchangeError) as info:
-                await call()
-            problems.append(info.value.problem)
-            errors.append(info.value)
-        shown = repr(gw) + str(gw.stats)
-    wrong = KeyMaterial(key.api_key, "hmac", Secret(SENTINEL_SECRET[::-1]))
-    async with Gateway(env_of(sim), wrong) as gw:
-        with pytest.raises(ExchangeError) as info:
-            await gw.read_permissions()
-        errors.append(info.value)
-    texts = [shown, caplog.text, repr(sim.request_log)]
-    texts += [repr(p) + p.message + p.fix for p in problems]
-    for err in errors:
-        texts.append(repr(err.args) + str(err))
-        texts.append("".join(traceback.TracebackException.from_exception(
-            err, capture_locals=True).format()))
-    for text in texts:
-        assert SENTINEL_SECRET not in text and SENTINEL_SECRET[::-1] not in text
-
-
-async def test_probe_cancelled_midway_leaves_no_order(sim):
-    import asyncio
-
-    key = sim.keys["spot_trading"]
-    async with gateway(sim, "spot_trading") as gw:
-        await gw.sync_time()
-        await gw.symbol_rules("BTCUSDT")  # cached: fewer slow requests below
-        sim.faults.latency = 0.4  # slow enough to cancel the task while it waits
-        task = asyncio.create_task(gw.place_and_cancel_probe())
-        while not any(e.path == "/sapi/v3/asset/getUserAsset" for e in sim.request_log):
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.2)  # the order POST is in flight (the sim still places it)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        sim.faults.latency = 0
-    assert ("DELETE", "/api/v3/order") in [c[:2] for c in calls(sim)]
-    assert sim.open_orders(key.api_key) == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_gateway import calls, env_of, material, problem_of
+from tests.gateway_helpers import calls, env_of, material, problem_of
 from wizard.exchange.gateway import Gateway, TradeRefusal
 from wizard.exchange.model import ProblemKind
 
