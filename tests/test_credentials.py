@@ -138,7 +138,7 @@ def test_unknown_label_names_the_label_and_what_to_run(memory_keyring):
 
 @pytest.mark.parametrize("backend", [null.Keyring(), None], ids=["null", "locked"])
 def test_unusable_keyring_is_its_own_error(backend, memory_keyring):
-    from tests.test_vault import LockedKeyring
+    from tests.vault_helpers import LockedKeyring
     from wizard import CredentialsError, load_credentials
 
     with pytest.raises(CredentialsError) as info:
