@@ -44,40 +44,32 @@ import difflib
 import re
 import string
 import sys
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from wizard.exchange.model import RESTRICTION_FIELDS
-from wizard.parsing import (
-    LABEL_MAX_LENGTH,
-    MAX_IPS,
-    InputError,
-    IPNetwork,
-    format_ip,
-    host_slug,
-    parse_ip,
-    parse_symbol,
-    slugify,
-    suggest_label,
-    validate_label,
-)
+from wizard.parsing import MAX_IPS, InputError, IPNetwork, parse_ip, parse_symbol, slugify
 from wizard.policy import FORBIDDEN, HARMLESS
-from wizard.session import Purpose
+from wizard.profile_model import (
+    DEFAULT_ROTATION_DAYS,
+    DEFAULT_SERVICE,
+    DEFAULT_TEMPLATE,
+    PLACEHOLDERS,
+    TEST_ACTIONS,
+    _render,
+)
+
+# The data type lives in wizard.profile_model; re-exported so callers keep importing it from here.
+from wizard.profile_model import Profile as Profile
+from wizard.profile_model import TestAction as TestAction
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-TestAction = Literal["balance", "test_order", "place_cancel"]
-TEST_ACTIONS: tuple[str, ...] = ("balance", "test_order", "place_cancel")
-PLACEHOLDERS: tuple[str, ...] = ("product", "host", "date", "purpose")
-DEFAULT_SERVICE = "binance-key-wizard"
-DEFAULT_TEMPLATE = "{product}-{host}-{date}"
-DEFAULT_ROTATION_DAYS = 90
 MAX_PROFILE_BYTES = 64 * 1024
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "product": ("name", "id", "url"),
@@ -102,86 +94,6 @@ class ProfileError(ValueError):
         self.errors = tuple(errors)
         count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
         super().__init__(f"Profile {source} has {count}:\n" + "\n".join(f"  - {e}" for e in errors))
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A validated profile (see the module docstring for the file format)."""
-
-    name: str
-    product: str
-    purpose: Purpose
-    url: str | None = None
-    permissions_required: tuple[str, ...] = ()
-    permissions_allowed: tuple[str, ...] = ()
-    egress_ips: tuple[IPNetwork, ...] = ()
-    require_ip_restriction: bool = False
-    label_template: str = DEFAULT_TEMPLATE
-    keyring_service: str = DEFAULT_SERVICE
-    test_action: TestAction = "balance"
-    test_symbol: str = "BTCUSDT"
-    rotation_days: int = DEFAULT_ROTATION_DAYS
-    source: str = field(default="<profile>", compare=False)
-
-    def render_label(self, host: str, day: date | datetime) -> str:
-        """The key label for one machine and day; always a valid label."""
-        try:
-            return _render(self.label_template, self.name, self.purpose, host, day)
-        except (ValueError, KeyError, IndexError, AttributeError):  # InputError is a ValueError
-            return suggest_label(self.name, self.purpose, host, day)
-
-    def to_toml(self) -> str:
-        """This profile as TOML that :func:`parse_profile` reads back to an equal Profile."""
-        lines = ["schema_version = 1", "", "[product]", f"name = {_q(self.product)}", f"id = {_q(self.name)}"]
-        if self.url is not None:
-            lines.append(f"url = {_q(self.url)}")
-        lines += [
-            "", "[key]", f"purpose = {_q(self.purpose)}",
-            f"permissions_required = {_qlist(self.permissions_required)}",
-            f"permissions_allowed = {_qlist(self.permissions_allowed)}",
-            f"label_template = {_q(self.label_template)}",
-            f"rotation_days = {self.rotation_days}",
-            f"keyring_service = {_q(self.keyring_service)}",
-            "", "[ip]", f"egress = {_qlist([format_ip(n) for n in self.egress_ips])}",
-            f"require_restriction = {'true' if self.require_ip_restriction else 'false'}",
-            "", "[test]", f"action = {_q(self.test_action)}", f"symbol = {_q(self.test_symbol)}",
-        ]
-        return "\n".join(lines) + "\n"
-
-
-def _q(text: str) -> str:
-    """A TOML basic string: backslash, quote and control characters escaped."""
-    escape = {ch: f"\\u{ch:04x}" for ch in [*range(0x20), 0x7F]} | {ord('"'): '\\"', ord("\\"): "\\\\"}
-    return '"' + text.translate(escape) + '"'
-
-
-def _qlist(items: Any) -> str:
-    return "[" + ", ".join(_q(i) for i in items) + "]"
-
-
-def _render(template: str, product: str, purpose: str, host: str, day: date | datetime) -> str:
-    """Fill the template, shortening host then product to fit; InputError if still invalid.
-
-    ``{product}`` is the profile's short id, made label-safe.
-    """
-    values = {
-        "product": slugify(product)[:LABEL_MAX_LENGTH],
-        "host": host_slug(host)[:LABEL_MAX_LENGTH],
-        "date": (day.date() if isinstance(day, datetime) else day).isoformat(),
-        "purpose": purpose,
-    }
-
-    def fill() -> str:
-        # An empty slug would leave "acme--2026-01-31": collapse the separators it leaves behind.
-        text = re.sub(r"([-_. ])[-_. ]+", r"\1", template.format(**values))
-        return text.strip("-_. ")
-
-    label = fill()
-    while len(label) > LABEL_MAX_LENGTH and (values["host"] or values["product"]):
-        longest = "host" if len(values["host"]) >= len(values["product"]) else "product"
-        values[longest] = values[longest][:-1].rstrip("-")
-        label = fill()
-    return validate_label(label)
 
 
 def _short(name: str) -> str:
