@@ -139,3 +139,27 @@ async def test_review_app_lists_keys_and_due_rotations():
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_a_replaced_step_is_freed_at_once(sim, memory_keyring, tmp_path):
+    """Once the long-lived heap is frozen, moving on frees the step left behind right away
+    instead of keeping it until a rare full collection."""
+    import gc
+    import weakref
+
+    from wizard.app import BACKGROUND_START_DELAY
+
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(BACKGROUND_START_DELAY)
+        await settle(pilot)  # python-binance loaded, the heap frozen
+        assert gc.get_freeze_count() > 0
+        await to_label_screen(pilot)
+        await pilot.press("escape")  # back to the checklist: the label step is replaced
+        await settle(pilot)
+        assert app.screen.STEP == "checklist"
+        checklist = weakref.ref(app.screen)
+        await press_next(pilot)  # the checklist is replaced in turn
+        await pilot.pause()
+        assert app.screen.STEP == "label"
+        assert checklist() is None

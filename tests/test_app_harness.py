@@ -13,7 +13,7 @@ import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
-from wizard.app import DEMO_SERVICE, SIM_START_DELAY, Services, WizardApp, create_app, default_gateway
+from wizard.app import DEMO_SERVICE, BACKGROUND_START_DELAY, Services, WizardApp, create_app, default_gateway
 from wizard.exchange.model import Environment
 from wizard.session import WizardSession
 
@@ -150,6 +150,36 @@ def test_no_heavy_import_before_first_frame(tmp_path):
     assert "LOADED - ON welcome" in result.stdout, result.stdout + result.stderr
 
 
+def test_heap_is_frozen_once_python_binance_has_loaded(tmp_path):
+    """While the welcome is read, python-binance loads in the background; then the long-lived
+    heap is frozen (once), so full garbage collections stop pausing the UI."""
+    script = textwrap.dedent(
+        """
+        import argparse, asyncio, gc, sys
+        from wizard import app as appmod
+
+        args = argparse.Namespace(demo=False, env="live", base_url=None, profile=None, purpose=None)
+        app = appmod.app_from_args(args)
+
+        async def main():
+            async with app.run_test(size=(80, 24)) as pilot:
+                before = ("binance" in sys.modules, gc.get_freeze_count())
+                for _ in range(200):
+                    await pilot.pause(0.05)
+                    if gc.get_freeze_count():
+                        break
+                print("FROZEN", before, "binance" in sys.modules, gc.get_freeze_count() > 10_000,
+                      app.screen.STEP, flush=True)
+
+        asyncio.run(main())
+        """
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                            timeout=60, cwd=REPO)
+    assert "FROZEN (False, 0) True True welcome" in result.stdout, result.stdout + result.stderr
+
+
 async def test_first_frame_shows_the_step_then_its_controls(sim, memory_keyring, tmp_path):
     """The first frame has the welcome text; Back/Next and the key bar join on the next refresh,
     with Start focused."""
@@ -222,7 +252,7 @@ async def test_demo_flag_starts_simulator_after_first_frame(memory_keyring, tmp_
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             assert not app.sim_ready and app.screen.query_one("#next").disabled  # waits for it
-            await pilot.pause(SIM_START_DELAY)  # it starts a moment after the first frame
+            await pilot.pause(BACKGROUND_START_DELAY)  # it starts a moment after the first frame
             await settle(pilot)
             for _ in range(50):  # the timer may fire a tick late on a busy machine
                 if app.sim_ready:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import socket
 import sys
 from collections.abc import Callable
@@ -28,6 +29,8 @@ from wizard.screens.flow import STEP_TITLES, StepScreen, screen_class
 from wizard.session import Purpose, WizardSession
 
 if TYPE_CHECKING:
+    from textual.await_complete import AwaitComplete
+
     from wizard.exchange.gateway import Gateway
     from wizard.exchange.model import KeyMaterial
     from wizard.messages import SimFailed, SimStarted
@@ -39,7 +42,10 @@ if TYPE_CHECKING:
 DEFAULT_SERVICE = "binance-key-wizard"
 DEMO_SERVICE = "binance-key-wizard-demo"
 EXIT_COMPLETED = 0
-SIM_START_DELAY = 0.2  # seconds after the first frame; see WizardApp._after_first_frame
+BACKGROUND_START_DELAY = 0.2  # seconds after the first frame; see WizardApp._after_first_frame
+# Textual lets go of a removed screen a moment after removing it (its refresh timer's task
+# ends then; 25-40 ms measured): the wait before collecting it (WizardApp._free_when_replaced).
+RELEASE_DELAY = 0.25
 EXIT_QUIT = 130
 
 
@@ -171,10 +177,15 @@ class WizardApp(App[None]):
         self.first_frame_drawn = True
         if isinstance(screen, StepScreen):
             await screen.add_controls()
+        # Not yet: their imports (in threads) would hold the interpreter while the
+        # controls and the key bar are being drawn, delaying them by ~70 ms.
+        self.set_timer(BACKGROUND_START_DELAY, self._start_background_work)
+
+    def _start_background_work(self) -> None:
+        """The demo's simulator, and python-binance's import while the user reads the welcome."""
         if self._start_sim:
-            # Not yet: its import (in a thread) would hold the interpreter while the
-            # controls and the key bar are being drawn, delaying them by ~70 ms.
-            self.set_timer(SIM_START_DELAY, self._launch_sim)
+            self._launch_sim()
+        self._warm_up_exchange_client()
 
     def _make(self, name: str) -> Screen[Any]:
         return screen_class(name)()
@@ -186,7 +197,17 @@ class WizardApp(App[None]):
             # from: the next step goes on top of it, and later steps replace that one.
             self.push_screen(self._make(name))
         else:
-            self.switch_screen(self._make(name))
+            self._free_when_replaced(self.switch_screen(self._make(name)))
+
+    @work(group="tidy", exit_on_error=False)
+    async def _free_when_replaced(self, switched: AwaitComplete) -> None:
+        # A replaced step is a cycle of widgets only a full collection frees, and those
+        # come rarely: collect once it is removed, while that is cheap (once the heap is
+        # frozen, a pass only visits what was made since), rather than keep every old step.
+        await switched
+        await asyncio.sleep(RELEASE_DELAY)
+        if gc.get_freeze_count():  # 8-26 ms measured; a full pass before the freeze is 50-190
+            gc.collect()
 
     def advance(self) -> None:
         """Move to the next step."""
@@ -194,15 +215,22 @@ class WizardApp(App[None]):
         index = self.step_index(current) + 1 if current else 0
         if index < len(self.steps):
             self.go_to(self.steps[index])
-        self._warm_up_exchange_client()
 
     @work(exclusive=True, group="warm-up", exit_on_error=False)
     async def _warm_up_exchange_client(self) -> None:
-        """Import python-binance (~0.6 s) in a thread while the user reads the checklist,
+        """Import python-binance (~0.6 s) in a thread while the user reads the welcome,
         so step 3's validation doesn't pay for it while the user waits on it."""
         from wizard.exchange.transport import load_python_binance
 
         await load_python_binance()
+        if gc.get_freeze_count() == 0:  # once per process
+            # What is loaded by now (Textual, python-binance, aiohttp, dateparser...) lives
+            # until exit, yet each full garbage collection re-scanned all of it: 50-190 ms
+            # pauses of the UI at random moments. Frozen, those passes skip it. One
+            # collection first, so no garbage is frozen with it; and normally while the
+            # welcome is read, a screen that stays alive anyway (the default screen).
+            gc.collect()
+            gc.freeze()
 
     def go_back(self) -> None:
         """Move to the previous step (entries stay in the session)."""
