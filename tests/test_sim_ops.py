@@ -281,11 +281,7 @@ async def test_sim_subcommand_json():
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(proc.wait, 10) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        _reap(proc)
 
 
 def test_sim_subcommand_human_summary():
@@ -304,8 +300,13 @@ def test_sim_subcommand_human_summary():
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        _reap(proc)
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` if a failed assertion left it running, and close its pipes."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
