@@ -61,7 +61,7 @@ def part_imports() -> None:
     import asyncio
     import tempfile
 
-    from wizard import app as appmod
+    from wizard import app as appmod, launch
 
     found: dict[str, object] = {}
 
@@ -80,7 +80,7 @@ def part_imports() -> None:
         os.environ["XDG_CONFIG_HOME"] = home
         appmod.WizardApp = Probe  # create_app builds whatever this name holds
         args = argparse.Namespace(demo=True, env=None, base_url=None, profile=None, purpose=None)
-        app = appmod.app_from_args(args)
+        app = launch.app_from_args(args)
 
         async def run() -> None:
             async with app.run_test(size=(100, 32)) as pilot:

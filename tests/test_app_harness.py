@@ -120,7 +120,7 @@ def test_no_heavy_import_before_first_frame(tmp_path):
     script = textwrap.dedent(
         """
         import argparse, asyncio, sys
-        from wizard import app as appmod
+        from wizard import app as appmod, launch
 
         HEAVY = ("binance", "keyring", "qrcode", "aiohttp")
         # The wizard's own modules that wait for first use, for the same reason.
@@ -135,7 +135,7 @@ def test_no_heavy_import_before_first_frame(tmp_path):
 
         appmod.WizardApp = Probe
         args = argparse.Namespace(demo=False, env="live", base_url=None, profile=None, purpose=None)
-        app = appmod.app_from_args(args)
+        app = launch.app_from_args(args)
 
         async def main():
             async with app.run_test(size=(80, 24)) as pilot:
@@ -156,10 +156,10 @@ def test_heap_is_frozen_once_python_binance_has_loaded(tmp_path):
     script = textwrap.dedent(
         """
         import argparse, asyncio, gc, sys
-        from wizard import app as appmod
+        from wizard import app as appmod, launch
 
         args = argparse.Namespace(demo=False, env="live", base_url=None, profile=None, purpose=None)
-        app = appmod.app_from_args(args)
+        app = launch.app_from_args(args)
 
         async def main():
             async with app.run_test(size=(80, 24)) as pilot:

@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wizard import commands
 
         return getattr(commands, args.command)(args)
-    from wizard.app import run_wizard
+    from wizard.launch import run_wizard
 
     return run_wizard(args)
 

@@ -366,7 +366,7 @@ def review(args: argparse.Namespace) -> int:
         return EXIT_OK
     if sys.stdout.isatty() and sys.stdin.isatty() and records:
         try:
-            from wizard.app import run_review_app
+            from wizard.launch import run_review_app
 
             return int(run_review_app(records) or 0)
         except ImportError:  # a build without the Textual review screen: the table says the same

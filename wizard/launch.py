@@ -1,0 +1,73 @@
+"""Starting the wizard from the command line: the app a terminal run builds, and the review table.
+
+Kept apart from :mod:`wizard.app` (the App itself): this is the one place that turns
+``argparse`` options into collaborators, and where the real keyring and registry are named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wizard.app import DEMO_SERVICE, EXIT_QUIT, Services, WizardApp, create_app, default_gateway
+from wizard.exchange.environment import Environment
+
+if TYPE_CHECKING:
+    from wizard.registry import KeyRecord
+
+
+def run_wizard(args: argparse.Namespace) -> int:
+    """``binance-key-wizard [--demo] [--env|--base-url] [--profile] [--purpose]``: 0 done, 130 quit."""
+    try:
+        app = app_from_args(args)
+    except Exception as exc:  # noqa: BLE001 - a bad profile or URL: say which, exit 2
+        print(f"binance-key-wizard: {exc}", file=sys.stderr)
+        return 2
+    try:
+        app.run()
+    finally:
+        app.stop_simulator()
+    return EXIT_QUIT if app.return_code is None else app.return_code
+
+
+def app_from_args(args: argparse.Namespace) -> WizardApp:
+    """The wizard a terminal run starts. The profile and URL are checked now (a bad one is
+    exit 2); the keyring and registry are built when first used, after the first frame."""
+    profile = None
+    if getattr(args, "profile", None):
+        from wizard.profiles import load_profile
+
+        profile = load_profile(args.profile)
+    demo = bool(getattr(args, "demo", False))
+    if demo:
+        # A placeholder until the simulator is up (see WizardApp._launch_sim).
+        env = Environment.custom("http://127.0.0.1:0", simulated=True)
+    else:
+        env = Environment.from_name(getattr(args, "env", None) or "live", getattr(args, "base_url", None))
+    return create_app(partial(terminal_services, demo=demo), env=env, purpose=getattr(args, "purpose", None),
+                      profile=profile, start_sim=demo)
+
+
+def terminal_services(*, demo: bool = False) -> Services:
+    """Real collaborators: the OS keyring and the registry file (the demo's own, with --demo)."""
+    from wizard.registry import Registry
+    from wizard.vault import Vault
+
+    if demo:
+        from platformdirs import user_config_dir
+
+        registry = Registry(Path(user_config_dir("binance-key-wizard")) / "demo-keys.json")
+        return Services(gateway_factory=default_gateway, vault=Vault(service=DEMO_SERVICE), registry=registry)
+    return Services(gateway_factory=default_gateway, vault=Vault(), registry=Registry())
+
+
+def run_review_app(records: list[KeyRecord]) -> int:
+    """``binance-key-wizard review`` on a terminal: a table of every managed key."""
+    from wizard.screens.review import ReviewApp
+
+    app = ReviewApp(records)
+    app.run()
+    return app.return_code or 0
