@@ -320,7 +320,8 @@ def test_suggest_label_example():
 # --- IP lists ---------------------------------------------------------------------------------
 
 
-def _public(net) -> bool:
+def is_public_network(net) -> bool:
+    """True for a network ``parse_ip`` accepts (hypothesis filter; tests/test_profiles.py uses it too)."""
     try:
         parse_ip(str(net))
     except InputError:
@@ -328,11 +329,11 @@ def _public(net) -> bool:
     return True
 
 
-public_v4 = st.ip_addresses(v=4).map(lambda a: ipaddress.ip_network(a)).filter(_public)
-public_v6 = st.ip_addresses(v=6).map(lambda a: ipaddress.ip_network(a)).filter(_public)
+public_v4 = st.ip_addresses(v=4).map(lambda a: ipaddress.ip_network(a)).filter(is_public_network)
+public_v6 = st.ip_addresses(v=6).map(lambda a: ipaddress.ip_network(a)).filter(is_public_network)
 ranges = st.tuples(st.ip_addresses(), st.integers(0, 128)).map(
     lambda t: ipaddress.ip_network(f"{t[0]}/{min(t[1], t[0].max_prefixlen)}", strict=False)
-).filter(_public)
+).filter(is_public_network)
 networks = st.lists(public_v4 | public_v6 | ranges, max_size=MAX_IPS)
 separators = st.sampled_from([",", ", ", "\n", " ", "\t", ";", " ,\n"])
 

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from tests.test_parsing import is_public_network
 from wizard.exchange.model import RESTRICTION_FIELDS
-from wizard.parsing import InputError, parse_ip, validate_label
+from wizard.parsing import InputError, validate_label
 from wizard.profiles import Profile, ProfileError, _render, load_profile, parse_profile
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "wizard" / "examples"
@@ -178,15 +179,7 @@ templates = st.builds(
 ).filter(_template_ok)
 
 
-def _public(net) -> bool:
-    try:
-        parse_ip(str(net))
-    except InputError:
-        return False
-    return True
-
-
-egress = st.lists(st.ip_addresses().map(ipaddress.ip_network).filter(_public), max_size=5, unique=True).map(tuple)
+egress = st.lists(st.ip_addresses().map(ipaddress.ip_network).filter(is_public_network), max_size=5, unique=True).map(tuple)
 ORDER = list(RESTRICTION_FIELDS.values())
 
 
