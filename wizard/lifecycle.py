@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from wizard.exchange.model import Environment, ExchangeError, KeyMaterial, KeyPermissions, Problem
+# Where a recorded key works (commands use it from here); stored_key needs no keyring.
+from wizard.stored_key import environment_for as environment_for
 
 if TYPE_CHECKING:
     from wizard.exchange.gateway import Gateway
@@ -193,13 +195,6 @@ async def validate_key(
 def key_material(stored: StoredKey) -> KeyMaterial:
     """What the gateway signs with, from a keyring entry."""
     return stored.key_material()
-
-
-def environment_for(name: str, base_url: str | None) -> Environment:
-    """The environment a key was recorded with (``sim``/``custom`` need the base URL)."""
-    from wizard.stored_key import environment_for as stored_environment
-
-    return stored_environment(name, base_url)
 
 
 def utcnow() -> datetime:
