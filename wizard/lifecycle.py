@@ -247,33 +247,60 @@ async def check_stored(
     record: KeyRecord, vault: Vault, registry: Registry, gateway_factory: GatewayFactory, *,
     env: Environment | None = None, profile: Profile | None = None,
 ) -> KeyCheck:
-    """Re-validate a stored key with its recorded purpose (``env`` defaults to the recorded one).
+    """Re-validate a stored key with its recorded purpose (``env`` defaults to the recorded one)
+    and record what was read (:func:`read_and_judge`, then :func:`registry_changes`)."""
+    result = await read_and_judge(record, vault, gateway_factory, env=env, profile=profile)
+    changes = registry_changes(result)
+    if changes:
+        registry.update(record.label, **changes)
+    return result
 
-    Exit 3 when the keyring is unusable or holds no entry for the label. The
-    registry keeps what was read; ``last_verified_at`` moves only when the key passed.
-    """
+
+async def read_and_judge(
+    record: KeyRecord, vault: Vault, gateway_factory: GatewayFactory, *,
+    env: Environment | None = None, profile: Profile | None = None,
+) -> KeyCheck:
+    """Load ``record``'s key from the keyring and validate it; the registry is not touched."""
+    stored = await load_stored(vault, record.label)
+    if isinstance(stored, KeyCheck):
+        return stored
+    return await judge_stored(record, stored, gateway_factory, env=env, profile=profile)
+
+
+async def load_stored(vault: Vault, label: str) -> StoredKey | KeyCheck:
+    """The keyring's entry for ``label``, or the exit-3 KeyCheck saying why there is none."""
     from wizard.vault import KeyringProblemKind, VaultError
 
-    label = record.label
     try:
         # No write probe: load already refuses null/plaintext backends, and check only reads.
-        stored = await vault.aload(label)
+        return await vault.aload(label)
     except VaultError as exc:
         missing = exc.problem.kind is KeyringProblemKind.NOT_FOUND
         return failed_check(label, EXIT_CREDENTIALS,
                             credentials_missing(label) if missing else keyring_unusable(exc.problem))
+
+
+async def judge_stored(
+    record: KeyRecord, stored: StoredKey, gateway_factory: GatewayFactory, *,
+    env: Environment | None = None, profile: Profile | None = None,
+) -> KeyCheck:
+    """Validate a loaded key with its recorded purpose (``env`` defaults to the recorded one)."""
     env = env or environment_for(record.env, record.base_url)
     async with gateway_factory(env, key_material(stored)) as gateway:
-        result = await validate_key(gateway, label=label, purpose=record.purpose, env=env, profile=profile,
-                                    rotation_due_at=record.rotation_due_at)
+        return await validate_key(gateway, label=record.label, purpose=record.purpose, env=env,
+                                  profile=profile, rotation_due_at=record.rotation_due_at)
+
+
+def registry_changes(result: KeyCheck) -> dict[str, Any] | None:
+    """What the registry keeps of a check: what was read; ``last_verified_at`` only when it passed."""
     perms = result.permissions
-    if perms is not None:
-        changes: dict[str, Any] = {"permissions": perms.as_dict(), "ip_restricted": perms.ip_restricted,
-                                   "trading_expires_at": perms.trading_expires_at}
-        if result.ok:
-            changes["last_verified_at"] = utcnow()
-        registry.update(label, **changes)
-    return result
+    if perms is None:
+        return None
+    changes: dict[str, Any] = {"permissions": perms.as_dict(), "ip_restricted": perms.ip_restricted,
+                               "trading_expires_at": perms.trading_expires_at}
+    if result.ok:
+        changes["last_verified_at"] = utcnow()
+    return changes
 
 
 # --- rotation --------------------------------------------------------------------------------
