@@ -15,6 +15,8 @@ Parts:
   responsive        key presses during a validation with 2 s of exchange latency
   check             ``check`` of one healthy key (after ``add``): its requests
   flows             both full demo runs (read-only, spot + visible order): every request
+  fleet             ``check`` of 200 keys in a real Secret Service, concurrent and sequential
+                    (run inside a private D-Bus session: bench.py's child_in_dbus)
 """
 
 from __future__ import annotations
@@ -185,6 +187,13 @@ def part_flows() -> None:
     print(json.dumps(out))
 
 
+def part_fleet() -> None:
+    """``check`` of a fleet in a real Secret Service (bench.py starts the D-Bus session)."""
+    from tests.bench_fleet import measure
+
+    print(json.dumps(measure()))
+
+
 def part_responsive() -> None:
     from tests.bench_respond import measure
 
@@ -200,6 +209,7 @@ PARTS = {
     "responsive": part_responsive,
     "check": part_check,
     "flows": part_flows,
+    "fleet": part_fleet,
 }
 
 if __name__ == "__main__":
