@@ -58,7 +58,10 @@ MINIMAL_MARKER = b"Minimal Textual app ready"  # tests/bench_children.py's one S
 CTRL_Q = b"\x11"
 
 LIMITS = {"first_frame": 1.2, "check_requests": 2, "check_weight": 2, "read_weight": 25,
-          "spot_weight": 60, "key_ms": 100.0, "memory": 1.3}
+          "spot_weight": 60, "key_ms": 100.0, "memory": 1.3, "fleet_seconds": 3.0}
+FLEET_CONCURRENCY = 16  # wizard.fleet.DEFAULT_CONCURRENCY (not imported: bench.py stays light)
+FLEET_READ_CONNECTIONS = 4  # wizard.fleet.READ_CONNECTIONS
+SAPI_IP_LIMIT = 12000  # /sapi request weight per IP per minute (apiRestrictions counts here)
 MUST_NOT_LOAD = ("binance", "keyring", "qrcode", "aiohttp")
 
 # Endpoints a run may call more than once, how often, and why. Anything else
@@ -99,6 +102,21 @@ def child(part: str, timeout: float = 180) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-home-") as home:
         result = subprocess.run([PYTHON, str(CHILDREN), part], capture_output=True, text=True,
                                 env=clean_env(home), cwd=ROOT, timeout=timeout)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f"bench part {part!r} failed ({result.returncode}):\n"
+                           f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    return json.loads(lines[-1])
+
+
+def child_in_dbus(part: str, timeout: float = 600) -> dict:
+    """:func:`child` inside a private D-Bus session with an unlocked gnome-keyring (a real
+    Secret Service, as tests/run.sh gives the tests; never the user's own keyring)."""
+    script = ('printf bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; '
+              'exec "$0" "$1" "$2"')
+    with tempfile.TemporaryDirectory(prefix="bench-home-") as home:
+        result = subprocess.run(["dbus-run-session", "--", "sh", "-c", script, PYTHON, str(CHILDREN), part],
+                                capture_output=True, text=True, env=clean_env(home), cwd=ROOT, timeout=timeout)
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.returncode != 0 or not lines:
         raise RuntimeError(f"bench part {part!r} failed ({result.returncode}):\n"
@@ -269,6 +287,44 @@ def _unexplained_repeats(rows: list[list]) -> dict[tuple[str, str], int]:
     return {call: n for call, n in counts.items() if n > REPEATS.get(call, (1, ""))[0]}
 
 
+def bench_fleet() -> list[Figure]:
+    found = child_in_dbus("fleet")
+    n, rtt = found["fleet"], found["latency"]
+    con, seq, one, reads = found["concurrent"], found["sequential"], found["one"], found["keyring"]
+    print(f"  {n} keys in a real Secret Service (seeded in {found['seed_seconds']} s); the simulator in "
+          f"another process, {rtt * 1000:.0f} ms per request")
+    print(f"  keyring alone, {n} loads: one after another {reads['sequential']} s, 8 threads "
+          f"{reads['parallel']} s, 8 threads on {FLEET_READ_CONNECTIONS} kept sessions {reads['pooled']} s")
+    for name, run in (("one key", one), ("concurrent", con), ("sequential", seq)):
+        print(f"  check, {name:10s}: {run['seconds']:.2f} s, {run['requests']} requests, weight {run['weight']}, "
+              f"{run['time_syncs']} time sync, {run['ok']}/{run['keys']} ok, 429/418: {run['status_429']}")
+    # time(N) ≈ fixed + max(N·RTT / concurrency, N·weight / limit): the fixed part is what one
+    # key costs beyond its own request (start-up, imports, the time sync), measured above.
+    fixed = max(0.0, one["seconds"] - rtt)
+    latency_term = n * rtt / FLEET_CONCURRENCY
+    limit_term = n * 1 / SAPI_IP_LIMIT * 60
+    model = fixed + max(latency_term, limit_term)
+    print(f"  model: time(N) ≈ fixed + max(N·RTT/concurrency, N·weight/limit) = {fixed:.2f} + max("
+          f"{n}·{rtt}/{FLEET_CONCURRENCY} = {latency_term:.2f}, {n}·1/{SAPI_IP_LIMIT} per min = "
+          f"{limit_term:.2f}) = {model:.2f} s; measured {con['seconds']:.2f} s = {con['seconds'] / model:.2f}× the model")
+    print(f"  sequential model: fixed + N·RTT = {fixed + n * rtt:.2f} s; measured {seq['seconds']:.2f} s")
+    pace = found["pacing"]
+    print(f"  pacing: {pace['keys']} keys, limit {pace['limit']} weight per {pace['window']} s window: "
+          f"{pace['requests']} requests in {pace['seconds']} s, {pace['waits']} waits for the next window, "
+          f"highest count seen {pace['highest_used']}, 429/418: {pace['status_429']}")
+    cost_ok = all(r["requests"] == r["weight"] == r["keys"] + 1 and r["ok"] == r["keys"] for r in (con, seq))
+    return [
+        Figure(f"check of {n} healthy keys", f"{con['requests']} req, weight {con['weight']}",
+               f"limit {n + 1} req, weight {n + 1}", con["weight"] / (n + 1), "≤ 1×", cost_ok),
+        Figure(f"check of {n} keys, {rtt * 1000:.0f} ms RTT, keyring", f"{con['seconds']:.2f} s",
+               f"sequential {seq['seconds']:.2f} s", con["seconds"] / LIMITS["fleet_seconds"],
+               f"≤ {LIMITS['fleet_seconds']:.0f} s", con["seconds"] <= LIMITS["fleet_seconds"]),
+        Figure(f"429s over {pace['keys']} keys, small limit", str(pace["status_429"]),
+               f"limit {pace['limit']}/{pace['window']} s", None, "0",
+               pace["status_429"] == 0 and pace["exit_code"] == 0),
+    ]
+
+
 def bench_responsive() -> list[Figure]:
     found = child("responsive")
     busy, idle = found["busy_ms"], found["idle_ms"]
@@ -309,6 +365,7 @@ BENCHES = {
     "imports": lambda args: bench_imports(),
     "check": lambda args: bench_check(),
     "flows": lambda args: bench_flows(),
+    "fleet": lambda args: bench_fleet(),
     "responsive": lambda args: bench_responsive(),
     "memory": lambda args: bench_memory(args.memory_runs),
 }

@@ -80,7 +80,9 @@ def timed_check(base_url: str, *extra: str) -> dict[str, Any]:
 
 
 def keyring_reads(labels: list[str]) -> dict[str, float]:
-    """Every entry loaded through the Vault, one after another, then 16 at a time."""
+    """Every entry loaded through the Vault: one after another as keyring reads them (a new
+    D-Bus session each), from 8 threads that way, and from 8 threads on kept sessions."""
+    from wizard.fleet import READ_CONNECTIONS
     from wizard.vault import Vault
 
     vault = Vault(service=SERVICE)
@@ -89,10 +91,14 @@ def keyring_reads(labels: list[str]) -> dict[str, float]:
         vault.load(label)
     sequential = time.perf_counter() - started
     started = time.perf_counter()
-    with ThreadPoolExecutor(16) as pool:
+    with ThreadPoolExecutor(8) as pool:
         list(pool.map(vault.load, labels))
     parallel = time.perf_counter() - started
-    return {"sequential": round(sequential, 3), "parallel": round(parallel, 3)}
+    started = time.perf_counter()
+    with vault.pooled_reads(READ_CONNECTIONS), ThreadPoolExecutor(8) as pool:
+        list(pool.map(vault.load, labels))
+    pooled = time.perf_counter() - started
+    return {"sequential": round(sequential, 3), "parallel": round(parallel, 3), "pooled": round(pooled, 3)}
 
 
 def measure() -> dict[str, Any]:
@@ -118,4 +124,42 @@ def measure() -> dict[str, Any]:
     finally:
         sim.stop()
     return {"fleet": FLEET, "latency": LATENCY, "seed_seconds": round(seeded, 2), "keyring": reads,
-            "one": one, "concurrent": concurrent, "sequential": sequential}
+            "one": one, "concurrent": concurrent, "sequential": sequential, "pacing": pacing()}
+
+
+def pacing(count: int = 500, limit: int = 100, window: int = 1) -> dict[str, Any]:
+    """``count`` keys against a simulator allowing ``limit`` weight per ``window`` s, in-process
+    with the in-memory keyring: how many 429s, and how long the pacer made the run wait."""
+    import contextlib
+    import io
+    import tempfile
+
+    import keyring
+
+    from tests.fleet_helpers import seed_fleet
+    from tests.keyrings import MemoryKeyring
+    from wizard.cli import main
+    from wizard.exchange.pacing import pacer_for
+    from wizard.registry import Registry
+    from wizard.sim import SimExchange
+
+    sim = SimExchange(weight_limit=limit, weight_window_s=window)
+    sim.start_in_thread(port=0)
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-pacing-") as home:
+            os.environ["XDG_CONFIG_HOME"] = home
+            seed_fleet(sim, backend, Registry(), count)
+            out = io.StringIO()
+            started = time.perf_counter()
+            with contextlib.redirect_stdout(out):
+                code = main(["check", "--json", "--max-weight", str(limit)])
+            seconds = time.perf_counter() - started
+        stats = pacer_for(f"{sim.base_url}/api").stats
+        statuses = [e.status for e in sim.request_log]
+    finally:
+        sim.stop_in_thread()
+    return {"keys": count, "limit": limit, "window": window, "exit_code": code, "seconds": round(seconds, 2),
+            "requests": len(statuses), "status_429": statuses.count(429) + statuses.count(418),
+            "waits": stats.waits, "highest_used": stats.highest_used}
