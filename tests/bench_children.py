@@ -13,6 +13,7 @@ Parts:
   memory-demo       the same as ``--demo`` runs it, simulator in-process, then peak RSS
   memory-baseline   a minimal Textual app under run_test plus ``import binance``, then peak RSS
   responsive        key presses during a validation with 2 s of exchange latency
+  typing            64 keys typed into every Input (demo and live), then Tab + a key
   check             ``check`` of one healthy key (after ``add``): its requests
   flows             both full demo runs (read-only, spot + visible order): every request
   fleet             ``check`` of 200 keys in a real Secret Service, concurrent and sequential
@@ -194,6 +195,12 @@ def part_fleet() -> None:
     print(json.dumps(measure()))
 
 
+def part_typing() -> None:
+    from tests.bench_typing import measure
+
+    print(json.dumps(measure()))
+
+
 def part_responsive() -> None:
     from tests.bench_respond import measure
 
@@ -210,6 +217,7 @@ PARTS = {
     "check": part_check,
     "flows": part_flows,
     "fleet": part_fleet,
+    "typing": part_typing,
 }
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from tests.test_app_harness import (
     text_of,
     to_label_screen,
 )
+from wizard.widgets.debounce import TYPING_PAUSE
 
 
 async def test_checklist_needs_required_items(sim, memory_keyring, tmp_path):
@@ -43,20 +44,21 @@ async def test_label_suggested_and_generic_label_rejected(sim, memory_keyring, t
         label = app.screen.query_one("#label")
         assert label.value == "tracker-read-laptop-2026-01-31"
         await enter_key(pilot, key.api_key, key.secret)
+        # Each edit is followed by a pause in typing: the label check runs once per pause.
         label.value = "bot"
-        await pilot.pause()
+        await pilot.pause(TYPING_PAUSE + 0.1)
         assert "too" in text_of(app, "#label-error")  # too short / too generic, with the reason
         label.value = "trading bot"
-        await pilot.pause()
+        await pilot.pause(TYPING_PAUSE + 0.1)
         assert "too generic" in text_of(app, "#label-error")
         await press_next(pilot)
         assert app.screen.STEP == "label"  # cannot go on
         assert app.session.api_key == key.api_key and app.session.secret is not None
         label.value = "x" * 40
-        await pilot.pause()
+        await pilot.pause(TYPING_PAUSE + 0.1)
         assert "too long" in text_of(app, "#label-error")
         label.value = "portfolio-tracker-laptop"
-        await pilot.pause()
+        await pilot.pause(TYPING_PAUSE + 0.1)
         assert text_of(app, "#label-error") == ""
         await press_next(pilot)
         assert app.screen.STEP == "permissions"

@@ -80,7 +80,14 @@ class WizardApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "binance-key-wizard"
-    BINDINGS = [Binding("ctrl+q", "request_quit", "Quit", priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "request_quit", "Quit", priority=True),
+        # Priority: handled by the app as the key arrives, so the focus has moved before
+        # the next key is forwarded. Bubbling up from the focused Input, a Tab was acted
+        # on after a key typed right behind it, and that key landed in the old field.
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
+    ]
 
     def __init__(self, services: Services | Callable[[], Services], session: WizardSession, *,
                  start_sim: bool = False, old_record: KeyRecord | None = None) -> None:
