@@ -58,7 +58,9 @@ MINIMAL_MARKER = b"Minimal Textual app ready"  # tests/bench_children.py's one S
 CTRL_Q = b"\x11"
 
 LIMITS = {"first_frame": 1.2, "check_requests": 2, "check_weight": 2, "read_weight": 25,
-          "spot_weight": 60, "key_ms": 100.0, "memory": 1.3, "fleet_seconds": 3.0}
+          "spot_weight": 60, "key_ms": 100.0, "memory": 1.3, "fleet_seconds": 3.0,
+          "key_p95_ms": 16.0, "key_max_ms": 50.0}
+TYPING_KEYS, TYPING_GAP = 64, 0.008  # tests/bench_typing.py's CHARS and GAP
 FLEET_CONCURRENCY = 16  # wizard.fleet.DEFAULT_CONCURRENCY (not imported: bench.py stays light)
 FLEET_READ_CONNECTIONS = 4  # wizard.fleet.READ_CONNECTIONS
 SAPI_IP_LIMIT = 12000  # /sapi request weight per IP per minute (apiRestrictions counts here)
@@ -325,6 +327,32 @@ def bench_fleet() -> list[Figure]:
     ]
 
 
+def bench_typing() -> list[Figure]:
+    found = child("typing")
+    base = found.pop("minimal")
+    print(f"  {TYPING_KEYS} keys per field, one every {TYPING_GAP * 1000:.0f} ms from another thread; "
+          "ms from sending a key until the Input holds it (CPU per key: the whole process)")
+    print(f"  {'minimal Input':16s} median {base['median']:5.1f}  p95 {base['p95']:5.1f}  max {base['max']:6.1f}  "
+          f"CPU/key {base['cpu_ms']:4.1f} ms")
+    for name, field in found.items():
+        print(f"  {name:16s} median {field['median']:5.1f}  p95 {field['p95']:5.1f}  max {field['max']:6.1f}  "
+              f"CPU/key {field['cpu_ms']:4.1f} ms  typed {'ok' if field['typed'] else 'WRONG'}, "
+              f"Tab {'first' if field['tab_first'] else 'LATE: the next key landed in the old field'}")
+    figures = []
+    for mode in ("demo", "live"):
+        fields = {k: v for k, v in found.items() if k.startswith(mode)}
+        p95 = max(v["p95"] for v in fields.values())
+        worst = max(v["max"] for v in fields.values())
+        right = all(v["typed"] and v["tab_first"] for v in fields.values())
+        figures.append(Figure(f"typing, {mode} ({len(fields)} Inputs, worst)", f"p95 {p95:.0f}, max {worst:.0f} ms",
+                              f"minimal Input: p95 {base['p95']:.0f}, max {base['max']:.0f} ms",
+                              p95 / LIMITS["key_p95_ms"], f"≤ {LIMITS['key_p95_ms']:.0f}/{LIMITS['key_max_ms']:.0f} ms",
+                              right and p95 <= LIMITS["key_p95_ms"] and worst <= LIMITS["key_max_ms"]))
+        figures.append(Figure(f"  Tab before the next key ({mode})",
+                              "all fields" if right else "LATE or lost keys", "", None, "all", right))
+    return figures
+
+
 def bench_responsive() -> list[Figure]:
     found = child("responsive")
     busy, idle = found["busy_ms"], found["idle_ms"]
@@ -366,6 +394,7 @@ BENCHES = {
     "check": lambda args: bench_check(),
     "flows": lambda args: bench_flows(),
     "fleet": lambda args: bench_fleet(),
+    "typing": lambda args: bench_typing(),
     "responsive": lambda args: bench_responsive(),
     "memory": lambda args: bench_memory(args.memory_runs),
 }

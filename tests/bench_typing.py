@@ -14,6 +14,7 @@ focus before that character is handled (it must land in the next field).
 from __future__ import annotations
 
 import asyncio
+import gc
 import statistics
 import tempfile
 import threading
@@ -100,6 +101,10 @@ async def _drive(app: Any, demo: bool, out: dict[str, Any]) -> None:
 
     async with app.run_test(size=SIZE) as pilot:
         await to_label_screen(pilot, "read")
+        # A user reaches step 2 seconds after start; by then python-binance's import (in a
+        # thread) and the heap freeze after it are over. Here it takes a second: wait for them.
+        while gc.get_freeze_count() == 0 or any(w.is_running for w in app.workers):
+            await asyncio.sleep(0.05)
         mode = "demo" if demo else "live"
         app.screen.query_one("#kt-hmac").value = True
         await pilot.pause()

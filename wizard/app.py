@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -102,6 +102,17 @@ class WizardApp(App[None]):
         self.sim_ready = not start_sim
         self._vaults: dict[str, Vault] = {}
         self.first_frame_drawn = False  # screens composed before it come without their controls
+        from wizard.gc_pause import CollectorPause
+
+        self._collector = CollectorPause(self)  # no GC pauses while keys are arriving
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._collector.key()
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        self._collector.resume()  # never leave the process without its collector
 
     # -- what screens ask the app ---------------------------------------------------------
     @property
