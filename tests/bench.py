@@ -59,7 +59,7 @@ CTRL_Q = b"\x11"
 
 LIMITS = {"first_frame": 1.2, "check_requests": 2, "check_weight": 2, "read_weight": 25,
           "spot_weight": 60, "key_ms": 100.0, "memory": 1.3, "fleet_seconds": 3.0,
-          "key_p95_ms": 16.0, "key_max_ms": 50.0}
+          "key_p95_ms": 16.0, "key_max_ms": 50.0, "review_seconds": 1.0}
 TYPING_KEYS, TYPING_GAP = 64, 0.008  # tests/bench_typing.py's CHARS and GAP
 FLEET_CONCURRENCY = 16  # wizard.fleet.DEFAULT_CONCURRENCY (not imported: bench.py stays light)
 FLEET_READ_CONNECTIONS = 4  # wizard.fleet.READ_CONNECTIONS
@@ -353,6 +353,22 @@ def bench_typing() -> list[Figure]:
     return figures
 
 
+def bench_review() -> list[Figure]:
+    found = child("review")
+    scroll = found["scroll_ms"]
+    print(f"  review app, {found['keys']} keys: drawn with every row in {found['render_seconds']:.2f} s")
+    print("  scrolling keys (PageDown, Down, PageUp, Up), ms until the table moved: "
+          + ", ".join(f"{v:.0f}" for v in scroll))
+    return [
+        Figure(f"review of {found['keys']} keys drawn", f"{found['render_seconds']:.2f} s", "limit 1 s",
+               found["render_seconds"] / LIMITS["review_seconds"], "≤ 1 s",
+               found["render_seconds"] <= LIMITS["review_seconds"]),
+        Figure(f"  scrolling it (max of {len(scroll)} keys)",
+               f"{found['scroll_max_ms']:.0f} ms (median {found['scroll_median_ms']:.0f})", "limit 50 ms",
+               found["scroll_max_ms"] / LIMITS["key_max_ms"], "≤ 50 ms", found["scroll_max_ms"] <= LIMITS["key_max_ms"]),
+    ]
+
+
 def bench_responsive() -> list[Figure]:
     found = child("responsive")
     busy, idle = found["busy_ms"], found["idle_ms"]
@@ -395,6 +411,7 @@ BENCHES = {
     "flows": lambda args: bench_flows(),
     "fleet": lambda args: bench_fleet(),
     "typing": lambda args: bench_typing(),
+    "review": lambda args: bench_review(),
     "responsive": lambda args: bench_responsive(),
     "memory": lambda args: bench_memory(args.memory_runs),
 }

@@ -14,6 +14,7 @@ Parts:
   memory-baseline   a minimal Textual app under run_test plus ``import binance``, then peak RSS
   responsive        key presses during a validation with 2 s of exchange latency
   typing            64 keys typed into every Input (demo and live), then Tab + a key
+  review            the review app over 1000 keys: time to draw, then scrolling keys
   check             ``check`` of one healthy key (after ``add``): its requests
   flows             both full demo runs (read-only, spot + visible order): every request
   fleet             ``check`` of 200 keys in a real Secret Service, concurrent and sequential
@@ -201,6 +202,12 @@ def part_typing() -> None:
     print(json.dumps(measure()))
 
 
+def part_review() -> None:
+    from tests.bench_review import measure
+
+    print(json.dumps(measure()))
+
+
 def part_responsive() -> None:
     from tests.bench_respond import measure
 
@@ -218,6 +225,7 @@ PARTS = {
     "flows": part_flows,
     "fleet": part_fleet,
     "typing": part_typing,
+    "review": part_review,
 }
 
 if __name__ == "__main__":

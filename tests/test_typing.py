@@ -109,3 +109,34 @@ async def test_steady_input_shows_and_scrolls_like_textuals_input():
         assert steady.scroll_offset == plain.scroll_offset and steady.scroll_offset.x > 0
         lines = [[seg.text for seg in w.render_line(1)] for w in (plain, steady)]
         assert "".join(lines[0]) == "".join(lines[1])  # the same visible tail of the text
+
+
+async def test_review_of_a_thousand_keys_shows_every_row_and_scrolls_to_the_last():
+    from tests.bench_review import NOW, records
+    from wizard.screens.review import ReviewApp
+
+    rows = records(1000)
+    app = ReviewApp(rows, now=NOW)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("DataTable")
+        assert table.row_count == 1000
+        assert table.virtual_size.height == 1000 + 1  # every row, one line each, and the header
+        send(app, "ctrl+end")  # DataTable's "Bottom"
+        await wait_for(lambda: table.cursor_row == 999)
+        await pilot.pause()
+        assert "bot-0999" in "".join(seg.text for seg in table.render_line(table.size.height - 1))
+        notes = str(app.screen.query_one("#review-notes").render())
+        assert "more" in notes and len(notes) < 1000  # overdue labels counted, not all listed
+
+
+async def test_the_collector_is_back_on_after_the_app_exits_mid_typing(sim, memory_keyring, tmp_path):
+    import gc
+
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_label_screen(pilot)
+        app.screen.query_one("#label", Input).focus()
+        send(app, *"abc")
+        await wait_for(lambda: not gc.isenabled())  # held while keys arrive
+    assert gc.isenabled()
