@@ -81,6 +81,9 @@ class KeyRecord:
     key_type: str = "hmac"
     fingerprint: str = ""
     service: str = DEFAULT_SERVICE
+    # The store's URI (wizard.stores.uri; never a secret). None in records written before
+    # there were other stores: those keys are in the keyring under ``service``.
+    store: str | None = None
     created_at: datetime = field(default_factory=utcnow)
     last_verified_at: datetime | None = None
     permissions: dict[str, Any] = field(default_factory=dict)
@@ -91,6 +94,13 @@ class KeyRecord:
     rotations: list[dict[str, Any]] = field(default_factory=list)
     # Fields written by a newer version: kept so rewriting the file never drops them.
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def store_uri(self) -> str:
+        """Where the key lives: ``store``, else the keyring service it was stored under."""
+        if self.store:
+            return self.store
+        return "keyring" if self.service == DEFAULT_SERVICE else f"keyring:{self.service}"
 
     @property
     def last_rotated_at(self) -> datetime:
