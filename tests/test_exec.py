@@ -61,3 +61,101 @@ def test_ed25519_secret_is_the_normalised_pem(added, store, sim):
     secret = json.loads(proc.stdout)["BINANCE_API_SECRET"]
     assert secret.startswith("-----BEGIN PRIVATE KEY-----\n") and secret.endswith("-----END PRIVATE KEY-----\n")
     assert "\r" not in secret and len(secret) < 120  # ccxt and python-binance take > 120 chars as RSA
+
+
+# --- a bot never starts with a dangerous, dead or unchecked key --------------------------------
+
+MARK = "import sys; print('BOT RAN'); sys.exit(7)"
+
+
+def test_refuses_a_key_that_gained_withdrawals_exit_1(added, store, sim):
+    added("read_only", "tracker-vps1")
+    sim.set_permission(sim.keys["read_only"].api_key, "enableWithdrawals", True)
+    proc = run_exec(store, "exec", "tracker-vps1", "--", PY, "-c", MARK)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == ""  # the bot never ran
+    assert "withdraw" in proc.stderr.lower() and "Not starting the bot" in proc.stderr
+
+
+def test_refuses_a_deleted_key_exit_4(added, store, sim):
+    added("read_only", "tracker-vps1")
+    sim.delete_key(sim.keys["read_only"].api_key)
+    proc = run_exec(store, "exec", "tracker-vps1", "--", PY, "-c", MARK)
+    assert proc.returncode == 4, proc.stderr
+    assert proc.stdout == ""
+    assert "Not starting the bot" in proc.stderr
+
+
+def _unreachable(label: str) -> None:
+    """Point the recorded environment at a closed port: the exchange can't be reached."""
+    from tests.cli_helpers import free_port
+    from wizard.registry import Registry
+
+    Registry().update(label, base_url=f"http://127.0.0.1:{free_port()}")
+
+
+def test_refuses_when_the_exchange_is_unreachable_exit_5(added, store, sim):
+    added("read_only", "tracker-vps1")
+    _unreachable("tracker-vps1")
+    proc = run_exec(store, "exec", "tracker-vps1", "--", PY, "-c", MARK)
+    assert proc.returncode == 5, proc.stderr
+    assert proc.stdout == ""
+    assert "--allow-unverified" in proc.stderr
+
+
+def test_allow_unverified_starts_the_bot_and_says_so(added, store, sim):
+    added("read_only", "tracker-vps1")
+    _unreachable("tracker-vps1")
+    proc = run_exec(store, "exec", "tracker-vps1", "--allow-unverified", "--", PY, "-c", MARK)
+    assert proc.returncode == 7, proc.stderr  # the bot's own exit code
+    assert proc.stdout == "BOT RAN\n"
+    assert "UNVERIFIED" in proc.stderr
+
+
+def test_allow_unverified_never_overrides_a_rejected_key(added, store, sim):
+    added("read_only", "tracker-vps1")
+    sim.delete_key(sim.keys["read_only"].api_key)
+    proc = run_exec(store, "exec", "tracker-vps1", "--allow-unverified", "--", PY, "-c", MARK)
+    assert proc.returncode == 4 and proc.stdout == "", proc.stderr
+
+
+def test_unknown_label_exit_3_and_no_request(store, sim, isolated_home):
+    proc = run_exec(store, "exec", "nobody-here", "--", PY, "-c", MARK)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == "" and "nobody-here" in proc.stderr
+    assert sim.request_log == []
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def test_command_not_found_is_127_before_the_key_is_touched(added, store, sim):
+    added("read_only", "tracker-vps1")
+    sim.clear_log()
+    proc = run_exec(store, "exec", "tracker-vps1", "--", "no-such-bot-xyz", "--flag")
+    assert proc.returncode == 127, proc.stderr
+    assert "'no-such-bot-xyz' not found on PATH" in proc.stderr
+    assert sim.request_log == []  # no check, no secret read for a typo
+
+
+def test_command_not_executable_is_126(added, store, sim, tmp_path):
+    added("read_only", "tracker-vps1")
+    script = tmp_path / "bot.sh"
+    script.write_text("#!/bin/sh\necho hi\n")
+    proc = run_exec(store, "exec", "tracker-vps1", "--", str(script))
+    assert proc.returncode == 126, proc.stderr
+    assert "not an executable file" in proc.stderr
+
+
+@pytest.mark.parametrize("argv", [["exec", "tracker-vps1"], ["exec", "tracker-vps1", "--"]])
+def test_no_command_is_a_usage_error(store, isolated_home, argv):
+    proc = run_exec(store, *argv)
+    assert proc.returncode == 2 and "after `--`" in proc.stderr, proc.stderr
+
+
+def test_options_after_the_double_dash_belong_to_the_bot(added, store, sim):
+    added("read_only", "tracker-vps1")
+    proc = run_exec(store, "exec", "tracker-vps1", "--", PY, "-c", "import sys; print(sys.argv[1:])",
+                    "--as", "freqtrade", "--", "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "['--as', 'freqtrade', '--', '--help']\n"
