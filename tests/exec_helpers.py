@@ -50,6 +50,7 @@ def start_exec(store: MemoryKeyring, *argv: str, **popen: Any) -> subprocess.Pop
     assert proc.stdin is not None
     proc.stdin.write(keyring_payload(store))
     proc.stdin.close()
+    proc.stdin = None  # so communicate() doesn't flush a closed pipe
     return proc
 
 
