@@ -23,8 +23,10 @@ exit codes (add, check, exec):
      IP not allowed, permission missing
   5  exchange unreachable or unusable after safe retries: network, timeout,
      5xx, rate limit or ban, region block
-exec only: once the key passed, the bot replaces the wizard and its own exit
-code is the exit code; 126 COMMAND is not executable, 127 COMMAND not found.
+  6  check --strict only: no failure, but a warning that needs action soon
+     (Binance unticks trading within a week, or the rotation date has passed)
+exec: once the key passed, the bot replaces the wizard, so its exit code is
+the bot's own; 126 COMMAND is not executable, 127 COMMAND not found.
 """
 
 DESCRIPTION = """\
@@ -117,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("labels", nargs="*", metavar="LABEL", help="default: every managed key")
     check.add_argument("--json", action="store_true", help="machine-readable result")
+    check.add_argument("--strict", action="store_true",
+                       help="also fail (exit 6) when trading permission lapses within a week or a "
+                       "rotation is due (for timers and monitoring)")
     _add_exchange_options(check, subcommand=True)
 
     review = sub.add_parser(
@@ -176,13 +181,13 @@ presets (--as):
         "systemd-unit",
         help="print a systemd unit that runs a bot with a key from systemd credentials",
         usage="binance-key-wizard systemd-unit LABEL --name UNIT [--user USER] [--watch] "
-        "[--on-failure UNIT] -- COMMAND [ARGS...]",
+        "[--on-failure UNIT] [--output-dir DIR] -- COMMAND [ARGS...]",
         description="Print a hardened systemd service UNIT.service whose ExecStart is "
         "`binance-key-wizard exec LABEL -- COMMAND...`, with LABEL's encrypted credential loaded by "
         "LoadCredentialEncrypted= (the key must be in a systemd-creds:DIR store). With --watch, also "
         "print UNIT-keycheck.service and UNIT-keycheck.timer, which run `check LABEL` daily, so a key "
-        "that turns dangerous or is about to be cut off is noticed within a day. Nothing is installed: "
-        "redirect the output into /etc/systemd/system/ yourself.",
+        "that turns dangerous or is about to be cut off is noticed within a day (`check --strict`). "
+        "Prints the units (or writes them with --output-dir); it never installs or starts anything.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     unit.add_argument("label", help="the label the key is stored under")
@@ -191,6 +196,8 @@ presets (--as):
     unit.add_argument("--watch", action="store_true", help="also print a daily key-check timer")
     unit.add_argument("--on-failure", metavar="UNIT",
                       help="unit the daily check starts when it fails (e.g. a mail or chat alert)")
+    unit.add_argument("--output-dir", metavar="DIR",
+                      help="write the unit files into DIR (e.g. /etc/systemd/system) instead of printing them")
 
 
 def _split_bot_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
