@@ -313,7 +313,23 @@ def check(args: argparse.Namespace) -> int:
         checks = run(_check_all(list(args.labels), env_override, profile))
     except RegistryError as exc:
         checks = [failed_check(None, EXIT_CREDENTIALS, lifecycle.registry_unusable(exc))]
-    return out.check_results(checks)
+    worst = out.check_results(checks)
+    if getattr(args, "strict", False) and worst == EXIT_OK and urgent_warnings(checks):
+        out.error(f"--strict: {', '.join(urgent_warnings(checks))} needs action soon.")
+        return EXIT_STRICT
+    return worst
+
+
+# `check --strict` (the daily timer of `systemd-unit --watch`) fails on these warnings too:
+# Binance is about to untick trading (within a week), or the rotation date has passed.
+URGENT_WARNING_IDS = ("trading_expires_soon", "rotation_due")
+EXIT_STRICT = 6
+
+
+def urgent_warnings(checks: list[KeyCheck]) -> list[str]:
+    """``label: finding-id`` for every urgent warning among ``checks``."""
+    return [f"{c.label}: {f.id}" for c in checks for f in c.findings
+            if f.id in URGENT_WARNING_IDS and f.severity == "warn"]
 
 
 def _env_override(args: argparse.Namespace) -> Environment | None:
