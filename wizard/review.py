@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wizard import lifecycle
+from wizard.text import printable, printable_lines
 
 if TYPE_CHECKING:
     from wizard.lifecycle import KeyCheck
@@ -129,13 +130,13 @@ def render_table(rows: Sequence[ReviewRow]) -> str:
 
 def print_table(records: Iterable[KeyRecord], stream: TextIO | None = None) -> None:
     """The review as a plain table (for pipes and files)."""
-    print(render_table(review_rows(records)), file=stream or sys.stdout)
+    _emit(render_table(review_rows(records)), stream or sys.stdout)
 
 
 def print_json(records: Iterable[KeyRecord], stream: TextIO | None = None) -> None:
     """The review as ``{"keys": [row, ...]}``."""
     rows = [asdict(row) for row in review_rows(records)]
-    print(json.dumps({"keys": rows}, indent=2), file=stream or sys.stdout)
+    print(json.dumps(clean_json({"keys": rows}), indent=2), file=stream or sys.stdout)
 
 
 # --- check/add results -----------------------------------------------------------------------
@@ -157,12 +158,12 @@ class Printer:
             self._json(check.as_json())
             return
         if check.ok:
-            print(f"{self.ok_mark} Stored {check.label!r}: {describe(check)} — verified on {env_title}.",
-                  file=self.stdout)
+            _emit(f"{self.ok_mark} Stored {check.label!r}: {describe(check)} — verified on {env_title}.",
+                  self.stdout)
             self._findings(check, self.stdout)
         else:
-            print(f"{self.bad_mark} Not stored {check.label!r}: {STATUS.get(check.exit_code, 'failed')} "
-                  f"(exit {check.exit_code}).", file=self.stderr)
+            _emit(f"{self.bad_mark} Not stored {check.label!r}: {STATUS.get(check.exit_code, 'failed')} "
+                  f"(exit {check.exit_code}).", self.stderr)
             self._findings(check, self.stderr)
 
     def check_results(self, checks: Sequence[KeyCheck]) -> int:
@@ -174,14 +175,14 @@ class Printer:
         for c in checks:
             name = c.label or "(all keys)"
             if c.ok:
-                print(f"{self.ok_mark} {name}: ok — {describe(c)}", file=self.stdout)
+                _emit(f"{self.ok_mark} {name}: ok — {describe(c)}", self.stdout)
             else:
-                print(f"{self.bad_mark} {name}: {STATUS.get(c.exit_code, 'failed')} (exit {c.exit_code})",
-                      file=self.stdout)
+                _emit(f"{self.bad_mark} {name}: {STATUS.get(c.exit_code, 'failed')} (exit {c.exit_code})",
+                      self.stdout)
             self._findings(c, self.stdout)
         if len(checks) > 1:
             failing = sum(1 for c in checks if not c.ok)
-            print(f"{len(checks)} keys checked, {failing} failing; exit {worst}.", file=self.stdout)
+            _emit(f"{len(checks)} keys checked, {failing} failing; exit {worst}.", self.stdout)
         return worst
 
     def usage_error(self, label: str | None, exc: Any) -> None:
@@ -193,18 +194,35 @@ class Printer:
 
     def error(self, message: str, fix: str = "") -> None:
         """An error line (and what to do) on stderr."""
-        print(f"error: {message}", file=self.stderr)
+        _emit(f"error: {message}", self.stderr)
         if fix:
-            print(f"  fix: {fix}", file=self.stderr)
+            _emit(f"  fix: {fix}", self.stderr)
 
     def _findings(self, check: KeyCheck, stream: TextIO) -> None:
         for f in check.findings:
-            print(f"    {f.severity:<5}  {f.id}: {f.message}", file=stream)
+            _emit(f"    {f.severity:<5}  {f.id}: {f.message}", stream)
             if f.fix:
-                print(f"           fix: {f.fix}", file=stream)
+                _emit(f"           fix: {f.fix}", stream)
 
     def _json(self, payload: dict[str, Any]) -> None:
-        print(json.dumps(payload, indent=2, default=str), file=self.stdout)
+        _emit(json.dumps(clean_json(payload), indent=2, default=str), self.stdout)
+
+
+def _emit(text: str, stream: TextIO) -> None:
+    """Print the app's own lines; anything inside them that came from outside (an
+    exchange message, a header) loses its control characters on the way out."""
+    print(printable_lines(text), file=stream)
+
+
+def clean_json(value: Any) -> Any:
+    """``value`` with every string (keys included) passed through :func:`printable`."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {clean_json(k) if isinstance(k, str) else k: clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    return value
 
 
 def describe(check: KeyCheck) -> str:
