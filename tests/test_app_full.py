@@ -202,7 +202,7 @@ async def test_rotation_replaces_only_after_verification_and_proves_old_key_dead
         assert app.screen.query_one("#next").disabled
         app.screen.query_one("#sim-delete-old").press()
         await settle(pilot)
-        assert "rejects the old key" in text_of(app, "#retire-status")
+        assert "no longer knows the old key" in text_of(app, "#retire-status")
         assert "recorded" in text_of(app, "#retire-status")
         await press_next(pilot)
     assert app.return_code == 0
