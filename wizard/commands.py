@@ -246,14 +246,15 @@ _STDIN_FIX = (
 
 async def _add(
     label: str, api_key: str, key_type: str, secret: Secret, env: Environment, purpose: str,
-    profile: Profile | None,
+    profile: Profile | None, gateways: lifecycle.GatewayFactory | None = None,
 ) -> KeyCheck:
     from wizard.exchange.model import KeyMaterial
     from wizard.vault import StoredKey, VaultError
 
+    gateways = gateways or gateway_factory
     service = _service(profile)
     vault, registry = open_vault(service), open_registry()
-    async with gateway_factory(env, KeyMaterial(api_key, key_type, secret)) as gateway:  # type: ignore[arg-type]
+    async with gateways(env, KeyMaterial(api_key, key_type, secret)) as gateway:  # type: ignore[arg-type]
         check = await lifecycle.validate_key(gateway, label=label, purpose=purpose, env=env, profile=profile)
     if check.exit_code != EXIT_OK:
         return check
@@ -262,13 +263,16 @@ async def _add(
     stored = StoredKey(api_key=api_key, key_type=key_type, secret=secret, env=env.name, base_url=env.base_url)
     try:
         await vault.astore(label, stored)
-        problem = await lifecycle.verify_stored_copy(vault, label, env, gateway_factory)
+        # The read-back copy's read is judged too, and it is the last word: a key whose
+        # withdrawals were switched on since the first read is rolled back (exit 1).
+        check = await lifecycle.verify_stored_copy(vault, label, env, gateways, purpose=purpose,  # type: ignore[arg-type]
+                                                   profile=profile)
     except VaultError as exc:
         await _forget(vault, label)
         return failed_check(label, EXIT_CREDENTIALS, lifecycle.keyring_unusable(exc.problem))
-    if problem is not None:
+    if not check.ok:
         await _forget(vault, label)
-        return lifecycle.problem_check(label, problem, check.permissions)
+        return check
     try:
         registry.put(lifecycle.new_record(label, purpose, env, api_key, key_type, service, check, profile))
     except Exception:

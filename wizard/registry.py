@@ -29,7 +29,7 @@ from wizard.secret import Secret
 APP_NAME = "binance-key-wizard"
 FILE_VERSION = 1
 DEFAULT_SERVICE = APP_NAME  # the keyring service name (wizard.vault.SERVICE)
-_DATETIME_FIELDS = ("created_at", "last_verified_at", "trading_expires_at")
+_DATETIME_FIELDS = ("created_at", "last_verified_at", "trading_expires_at", "binance_created_at", "last_checked_at")
 # 40+ characters of base64/alphanumerics in a row: API keys, HMAC secrets, key material.
 _SECRET_SHAPED = re.compile(r"[A-Za-z0-9+/=]{40,}")
 
@@ -92,6 +92,11 @@ class KeyRecord:
     rotation_days: int | None = 90
     profile: str | None = None
     rotations: list[dict[str, Any]] = field(default_factory=list)
+    # Binance's createTime for the current key (None when the exchange did not say).
+    binance_created_at: datetime | None = None
+    # The last `check` (or wizard run): when, and whether it failed. Older files lack them.
+    last_checked_at: datetime | None = None
+    last_check_failed: bool = False
     # Fields written by a newer version: kept so rewriting the file never drops them.
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -109,11 +114,16 @@ class KeyRecord:
         return max(times, default=_as_utc(self.created_at))  # type: ignore[arg-type]
 
     @property
+    def key_created_at(self) -> datetime:
+        """When the current key was created: Binance's createTime when known, else when it came in."""
+        return _as_utc(self.binance_created_at) or self.last_rotated_at
+
+    @property
     def rotation_due_at(self) -> datetime | None:
-        """When the key should be rotated, if a rotation interval is set."""
+        """When the key should be rotated (counted from its creation), if an interval is set."""
         if not self.rotation_days:
             return None
-        return self.last_rotated_at + timedelta(days=self.rotation_days)
+        return self.key_created_at + timedelta(days=self.rotation_days)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (ISO 8601 times); unknown fields written back as read."""
