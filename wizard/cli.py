@@ -22,7 +22,9 @@ exit codes (add, check):
   4  key rejected by the exchange: unknown or deleted key, bad signature,
      IP not allowed, permission missing
   5  exchange unreachable or unusable after safe retries: network, timeout,
-     5xx, rate limit or ban, region block
+     5xx, rate limit or ban, region block, an answer that makes no sense
+ 70  internal error (a bug): one line on stderr and a report without secrets
+130  interrupted (Ctrl+C); `check` and `review` report anything left unfinished
 """
 
 DESCRIPTION = """\
@@ -73,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="rehearse on the built-in simulated exchange (no Binance account needed)",
     )
     parser.add_argument("--purpose", choices=("read", "spot"), help="pre-select the key's purpose")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an internal error, print the report (no secrets) on stderr, not to a file")
     _add_exchange_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -134,12 +138,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("label")
     _add_exchange_options(rotate, subcommand=True)
+
+    forget = sub.add_parser(
+        "forget",
+        help="remove what an unfinished add left behind (keyring entry and record)",
+        description="Delete LABEL's keyring entry and registry record. Meant for an add that was "
+        "interrupted (`check` and `review` name them); a verified key needs --yes. The key stays "
+        "valid in Binance until you delete it there.",
+    )
+    forget.add_argument("label")
+    forget.add_argument("--yes", action="store_true", help="also remove a verified key")
     return parser
 
 
+EXIT_INTERRUPTED = 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``binance-key-wizard`` console script."""
+    """Entry point of the ``binance-key-wizard`` console script.
+
+    Ctrl+C is exit 130 with one line; anything no command turned into a verdict
+    is exit 70 (EX_SOFTWARE) with one line and a secret-free report, never a
+    traceback and never one of the verdict codes 0-5.
+    """
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("\nbinance-key-wizard: interrupted. `binance-key-wizard check` reports anything left "
+              "unfinished.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 70, not a traceback
+        from wizard.crash import report_unexpected
+
+        return report_unexpected(exc, debug=bool(getattr(args, "debug", False)))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "forget":
+        from wizard.forget import forget
+
+        return forget(args)
     if args.command == "sim":
         from wizard.sim.cli import run as run_sim
 

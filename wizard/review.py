@@ -65,6 +65,7 @@ class ReviewRow:
     rotation_due_at: str | None
     rotation_due: str
     rotation_overdue: bool
+    pending: bool = False  # an add that never finished (see wizard/adding.py)
 
     def cells(self) -> tuple[str, ...]:
         """The table's cells, in :data:`COLUMNS` order."""
@@ -92,7 +93,7 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         created_at=_iso(created),
         age=_span(now - created) if created else "?",
         last_verified_at=_iso(verified),
-        last_verified=f"{_span(now - verified)} ago" if verified else "never",
+        last_verified="UNFINISHED" if record.pending else f"{_span(now - verified)} ago" if verified else "never",
         permissions=permissions_summary(record.permissions),
         ip_restriction={True: "restricted", False: "NONE"}.get(record.ip_restricted, "?"),
         trading_expires_at=_iso(expires),
@@ -100,6 +101,7 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         rotation_due_at=_iso(due),
         rotation_due=_when(due, now) if due else "?",
         rotation_overdue=bool(due and due <= now),
+        pending=bool(record.pending),
     )
 
 
@@ -124,6 +126,12 @@ def render_table(rows: Sequence[ReviewRow]) -> str:
     if overdue:
         lines.append("")
         lines.append(f"Rotation due: {', '.join(overdue)}. Run `binance-key-wizard rotate LABEL`.")
+    unfinished = [row.label for row in rows if row.pending]
+    if unfinished:
+        lines.append("")
+        lines.append(f"Unfinished add (the run stopped before the key was verified): {', '.join(unfinished)}. "
+                     "Run `binance-key-wizard check LABEL` to see what was left, then add it again or "
+                     "`binance-key-wizard forget LABEL`.")
     return "\n".join(lines)
 
 
