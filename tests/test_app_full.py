@@ -166,7 +166,9 @@ async def test_store_refuses_a_key_changed_to_withdrawals_since_step_3(sim, memo
         assert not app.session.stored
         assert "Untick 'Enable Withdrawals'" in text_of(app, "#problem")
         assert memory_keyring.entries == {}  # stored, read back, refused, removed
-    assert not (tmp_path / "keys.json").exists()
+    from wizard.registry import Registry
+
+    assert Registry(tmp_path / "keys.json").all() == []  # the pending record went with the entry
 
 
 async def test_rotation_replaces_only_after_verification_and_proves_old_key_dead(sim, memory_keyring, tmp_path):

@@ -22,9 +22,11 @@ exit codes (add, check, exec):
   4  key rejected by the exchange: unknown or deleted key, bad signature,
      IP not allowed, permission missing
   5  exchange unreachable or unusable after safe retries: network, timeout,
-     5xx, rate limit or ban, region block
+     5xx, rate limit or ban, region block, an answer that makes no sense
   6  check --strict only: no failure, but a warning that needs action soon
      (Binance unticks trading within a week, or the rotation date has passed)
+  70  internal error (a bug): one line on stderr and a report without secrets
+ 130  interrupted (Ctrl+C); `check` and `review` report anything left unfinished
 exec: once the key passed, the bot replaces the wizard, so its exit code is
 the bot's own; 126 COMMAND is not executable, 127 COMMAND not found.
 """
@@ -77,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="rehearse on the built-in simulated exchange (no Binance account needed)",
     )
     parser.add_argument("--purpose", choices=("read", "spot"), help="pre-select the key's purpose")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an internal error, print the report (no secrets) on stderr, not to a file")
     _add_exchange_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -142,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("label")
     _add_exchange_options(rotate, subcommand=True)
     _add_handoff_parsers(sub)
+
+    forget = sub.add_parser(
+        "forget",
+        help="remove what an unfinished add left behind (keyring entry and record)",
+        description="Delete LABEL's keyring entry and registry record. Meant for an add that was "
+        "interrupted (`check` and `review` name them); a verified key needs --yes. The key stays "
+        "valid in Binance until you delete it there.",
+    )
+    forget.add_argument("label")
+    forget.add_argument("--yes", action="store_true", help="also remove a verified key")
     return parser
 
 
@@ -209,8 +223,16 @@ def _split_bot_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
     return argv, None
 
 
+EXIT_INTERRUPTED = 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``binance-key-wizard`` console script."""
+    """Entry point of the ``binance-key-wizard`` console script.
+
+    Ctrl+C is exit 130 with one line; anything no command turned into a verdict
+    is exit 70 (EX_SOFTWARE) with one line and a secret-free report, never a
+    traceback and never one of the verdict codes 0-5.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     head, bot_command = _split_bot_command(argv)
     args = build_parser().parse_args(head if bot_command is not None else argv)
@@ -218,6 +240,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.bot_command = bot_command
     elif bot_command is not None:  # a "--" of another subcommand (e.g. a label that looks like an option)
         args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("\nbinance-key-wizard: interrupted. `binance-key-wizard check` reports anything left "
+              "unfinished.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 70, not a traceback
+        from wizard.crash import report_unexpected
+
+        return report_unexpected(exc, debug=bool(getattr(args, "debug", False)))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "forget":
+        from wizard.forget import forget
+
+        return forget(args)
     if args.command == "exec":
         from wizard.exec_command import run_exec
 

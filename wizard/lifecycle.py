@@ -294,8 +294,26 @@ async def check_stored(
     changes: dict[str, Any] = record_changes(perms) if perms is not None else {}
     if result.ok:
         changes["last_verified_at"] = utcnow()
-    updated = registry.update(label, **changes, **check_outcome(result))
-    return with_earliest_date(for_stored_key(result, label), updated)
+    updated, warning = _record_check(registry, record, {**changes, **check_outcome(result)})
+    result = with_earliest_date(for_stored_key(result, label), updated)
+    if warning is not None:
+        from wizard.policy import Verdict
+
+        result = replace(result, verdict=Verdict((*result.verdict.findings, warning)))
+    return result
+
+
+def _record_check(registry: Registry, record: KeyRecord, changes: dict[str, Any]) -> tuple[KeyRecord, Any]:
+    """Write what ``check`` read; a registry that can't be written (read-only HOME) is a warning,
+    since the verdict itself came from the exchange and stands."""
+    from wizard.registry import RegistryError
+
+    try:
+        return registry.update(record.label, **changes), None
+    except RegistryError as exc:
+        warning = finding("registry_not_updated", "warn", f"The result was not recorded: {exc}",
+                          "Make the config directory writable so `review` shows when keys were last verified.")
+        return record, warning
 
 
 def for_stored_key(check: KeyCheck, label: str) -> KeyCheck:

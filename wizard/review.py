@@ -69,6 +69,7 @@ class ReviewRow:
     next_date_at: str | None = None
     next_date: str = "-"  # the earliest date that matters, with what happens then and why
     last_check_failed: bool = False
+    pending: bool = False  # an add that never finished (see wizard/adding.py)
 
     def cells(self) -> tuple[str, ...]:
         """The table's cells, in :data:`COLUMNS` order."""
@@ -99,7 +100,7 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         created_at=_iso(created),
         age=_span(now - created) if created else "?",
         last_verified_at=_iso(verified),
-        last_verified=_verified(record, verified, now),
+        last_verified="UNFINISHED" if record.pending else _verified(record, verified, now),
         permissions=permissions_summary(record.permissions),
         ip_restriction={True: "restricted", False: "NONE"}.get(record.ip_restricted, "?"),
         trading_expires_at=_iso(expires),
@@ -110,6 +111,7 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         next_date_at=_iso(first.at) if first else None,
         next_date=first.sentence(now) if first else "-",
         last_check_failed=bool(record.last_check_failed),
+        pending=bool(record.pending),
     )
 
 
@@ -147,6 +149,12 @@ def render_table(rows: Sequence[ReviewRow]) -> str:
     overdue = [row.label for row in rows if row.rotation_overdue]
     if overdue:
         lines.append(f"Rotation due: {', '.join(overdue)}. Run `binance-key-wizard rotate LABEL`.")
+    unfinished = [row.label for row in rows if row.pending]
+    if unfinished:
+        lines.append("")
+        lines.append(f"Unfinished add (the run stopped before the key was verified): {', '.join(unfinished)}. "
+                     "Run `binance-key-wizard check LABEL` to see what was left, then add it again or "
+                     "`binance-key-wizard forget LABEL`.")
     return "\n".join(lines)
 
 

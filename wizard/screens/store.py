@@ -129,16 +129,25 @@ class StoreScreen(StepScreen):
         from wizard.policy import evaluate_permissions
         from wizard.vault import StoredKey
 
+        from wizard.adding import LabelBusy, LabelTaken, NewLabel
+
         wizard, session = self.wizard, self.session
         vault, label, key = wizard.vault(), session.label, session.key_material()
-        written, previous, stage = False, None, "stored"
+        written, previous, stage, claim = False, None, "stored", None
         try:
             if key is None:
                 raise RuntimeError("no key in memory")
             new = StoredKey.from_material(key, session.env)
             if session.rotating_label is None:
-                if await asyncio.to_thread(wizard.services.registry.get, label) is not None:
+                # The label's lock and a pending record (wizard/adding.py): a second run can't take
+                # the label meanwhile, and a run killed from here on is reported by `check`.
+                claim = NewLabel(wizard.services.registry, vault, self._record(session.permissions, vault.service))
+                try:
+                    await claim.__aenter__()
+                except (LabelTaken, LabelBusy) as taken:
+                    claim = None
                     self.post_message(StoreFailed(
+                        f"{taken} (in the wizard's registry)" if isinstance(taken, LabelBusy) else
                         f"A key labelled {label!r} is already managed by the wizard.",
                         f"Go Back to step 2 and choose another label, or replace that key with "
                         f"`binance-key-wizard rotate {label}`."))
@@ -156,11 +165,20 @@ class StoreScreen(StepScreen):
                 first = next(f for f in verdict.findings if f.severity == "block")
                 raise _Blocked(first.message, first.fix)
             stage = "recorded"
-            await asyncio.to_thread(wizard.services.registry.put, self._record(perms, vault.service))
+            if claim is not None:
+                await claim.finish(self._record(perms, vault.service))
+            else:
+                await asyncio.to_thread(wizard.services.registry.put, self._record(perms, vault.service))
         except Exception as exc:  # noqa: BLE001 - every failure is shown; nothing half-written
-            await self._undo(vault, label, written, previous)
+            if claim is not None:
+                await claim.__aexit__(None, None, None)  # deletes the entry, then the pending record
+            else:
+                await self._undo(vault, label, written, previous)
             self.post_message(self._failure(exc, stage))
             return
+        finally:
+            if claim is not None:  # a cancelled worker (the user quit): roll back, release the lock
+                await claim.__aexit__(None, None, None)
         if previous is not None:
             wizard.old_key = previous.key_material()
         self.post_message(KeyStored(vault.service, label, backend_label(vault), perms,

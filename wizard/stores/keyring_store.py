@@ -213,9 +213,7 @@ class Vault:
             return self._resolved
         backend = self._given
         if backend is None:
-            import keyring
-
-            backend = keyring.get_keyring()
+            backend = _configured_backend()
         if is_chainer(backend):
             # Use the chain's best OS keyring directly, so reads never fall through to a file.
             children = list(backend.backends)
@@ -265,10 +263,12 @@ class Vault:
     def _health(self, op: _Op) -> None:
         self._backend()
         probe = Secret(_random.token_urlsafe(16))
+        # A name of its own per call: concurrent runs must not overwrite or delete each other's probe.
+        name = f"{PROBE_USERNAME}-{_random.token_hex(8)}"
         try:
-            self._put_verified(PROBE_USERNAME, probe, ())
+            self._put_verified(name, probe, ())
         finally:
-            self._forget(PROBE_USERNAME)
+            self._forget(name)
 
     def _load(self, op: _Op, label: str) -> StoredKey:
         pending = self._get(label + PENDING_SUFFIX)
@@ -365,6 +365,19 @@ class Vault:
                     problem(KeyringProblemKind.UNAVAILABLE, f"The keyring did not delete {label!r}.", self._name())
                 )
         return existed
+
+
+def _configured_backend() -> Any:
+    """keyring's configured backend; a name that doesn't load (a typo in PYTHON_KEYRING_BACKEND or
+    keyringrc.cfg) is an unusable keyring (exit 3), not a crash."""
+    import keyring
+
+    try:
+        return keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - ImportError, AttributeError, whatever the config names
+        message = (f"The keyring backend configured by PYTHON_KEYRING_BACKEND or keyringrc.cfg can't be "
+                   f"loaded ({type(exc).__name__}): check the name for a typo, or remove the setting.")
+        raise VaultError(problem(KeyringProblemKind.UNAVAILABLE, message, "the configured keyring")) from None
 
 
 class _NoBackend:
