@@ -160,7 +160,7 @@ class KeyRecord:
 
 
 _ENVS = ("live", "testnet", "demo", "custom", "sim")
-_OPTIONAL_STR = ("base_url", "profile")
+_OPTIONAL_STR = ("base_url", "profile", "store")
 
 
 def _check_field_types(values: dict[str, Any]) -> None:
@@ -186,7 +186,7 @@ def _check_field_types(values: dict[str, Any]) -> None:
     days = values.get("rotation_days")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 36500):
         raise bad("rotation_days", "a whole number of days (0-36500) or null")
-    for name in ("ip_restricted", "pending"):
+    for name in ("ip_restricted", "pending", "last_check_failed"):
         if values.get(name) is not None and not isinstance(values[name], bool):
             raise bad(name, "true, false or null")
     if any(not isinstance(r, dict) for r in values.get("rotations", [])):
