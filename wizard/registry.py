@@ -260,6 +260,12 @@ class Registry:
         assert_no_secret(record)
         self._modify(lambda records: records.__setitem__(record.label, record))
 
+    def put_many(self, records: list[KeyRecord]) -> None:
+        """Add or replace several records in one locked write (an import, a fleet's set-up)."""
+        for record in records:
+            assert_no_secret(record)
+        self._modify(lambda current: current.update({r.label: r for r in records}))
+
     def remove(self, label: str) -> bool:
         """Drop ``label``'s record; False if there was none."""
         removed: list[bool] = []
@@ -269,6 +275,29 @@ class Registry:
     def update(self, label: str, **changes: Any) -> KeyRecord:
         """Change some fields of ``label``'s record (e.g. ``last_verified_at``)."""
         return self._change(label, lambda record: dataclasses.replace(record, **changes))
+
+    def update_many(self, changes: dict[str, tuple[str, dict[str, Any]]]) -> list[str]:
+        """Apply ``{label: (fingerprint, fields)}`` in one locked write (a fleet ``check``).
+
+        A label that is gone, or now holds another key (its fingerprint changed:
+        rotated by another run meanwhile), is skipped: what was read about the
+        old key must not land on the new one's record. Returns the labels changed.
+        """
+        done: list[str] = []
+
+        def apply(records: dict[str, KeyRecord]) -> None:
+            for label, (fp, fields) in changes.items():
+                record = records.get(label)
+                if record is None or record.fingerprint != fp:
+                    continue
+                new = dataclasses.replace(record, **fields)
+                assert_no_secret(new)
+                records[label] = new
+                done.append(label)
+
+        if changes:
+            self._modify(apply)
+        return done
 
     def record_rotation(
         self, label: str, old_fingerprint: str, new_fingerprint: str, at: datetime | None = None

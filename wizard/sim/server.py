@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from wizard.sim.exchange import SimExchange
 
 SIM_KEY: web.AppKey[SimExchange] = web.AppKey("sim")  # type: ignore[type-arg]
-WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
+WEIGHT_HEADER = "X-MBX-USED-WEIGHT"  # + the window: -1M
 
 
 def build_app(sim: SimExchange) -> web.Application:
@@ -114,7 +114,7 @@ def _run(sim: SimExchange, request: web.Request, endpoint: Endpoint, ip: str, qu
         params = merged_params(query, body)
         weight = endpoint.weight(params)
         used = sim._weights.add(ip, weight, int(time.time() * 1000))
-        headers = {WEIGHT_HEADER: str(used)}
+        headers = {f"{WEIGHT_HEADER}-{sim._weights.header_suffix}": str(used)}
         if used > sim.weight_limit:
             headers["Retry-After"] = str(sim._weights.seconds_to_next_window(int(time.time() * 1000)))
             sim._log(LogEntry(method, path, weight, 429, -1003))
