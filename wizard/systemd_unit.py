@@ -48,6 +48,9 @@ HARDENING = (
     "RestrictRealtime=yes",
     "RestrictNamespaces=yes",
     "LockPersonality=yes",
+    "ProtectProc=invisible",
+    "SystemCallFilter=@system-service",
+    "SystemCallErrorNumber=EPERM",
     "SystemCallArchitectures=native",
     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
     "CapabilityBoundingSet=",
@@ -131,7 +134,7 @@ def plan(args: argparse.Namespace) -> UnitPlan:
     try:
         label = validate_label(args.label)
         name = unit_name(args.name)
-        on_failure = unit_name(args.on_failure) if args.on_failure else None
+        on_failure = unit_name(args.on_failure, specifiers=True) if args.on_failure else None
     except (InputError, ValueError) as exc:
         raise UnitError(2, str(exc), "See `binance-key-wizard systemd-unit --help`.") from None
     command = tuple(getattr(args, "bot_command", None) or ())
@@ -305,7 +308,7 @@ def _write(directory: Path, files: dict[str, str]) -> int:
 
 def _next_steps(files: dict[str, str], *, to: TextIO) -> None:
     names = list(files)
-    enable = names[-1] if len(names) > 1 else names[0]
-    print(f"# Install: save as /etc/systemd/system/{{{','.join(names)}}}, then "
-          f"`systemctl daemon-reload && systemctl enable --now {names[0]}"
-          + (f" {enable}`" if enable != names[0] else "`"), file=to)
+    start = [names[0]] + [n for n in names if n.endswith(".timer")]
+    print(f"# Install: save as /etc/systemd/system/{', '.join(names)} (or use --output-dir "
+          f"/etc/systemd/system), then `systemctl daemon-reload && systemctl enable --now {' '.join(start)}`",
+          file=to)
