@@ -62,7 +62,8 @@ def resolve_program(name: str, path: str | None) -> str:
     for candidate in candidates:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
-        if os.path.exists(candidate) and not_executable is None:
+        # Like a shell: a directory on PATH is skipped, a named one (or any file) can't be run.
+        if not_executable is None and (os.path.isfile(candidate) or (candidate == name and os.path.exists(name))):
             not_executable = candidate
     if not_executable is not None:
         raise CommandError(EXIT_NOT_EXECUTABLE, f"{not_executable!r} is not an executable file.",
