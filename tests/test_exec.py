@@ -34,6 +34,16 @@ def test_a_ccxt_script_makes_a_signed_call_with_the_handed_off_key(added, store,
     assert "verified" in proc.stderr and "starting" in proc.stderr
 
 
+@pytest.mark.parametrize("name", ["read_only", "ed25519"])
+def test_a_freqtrade_style_bot_signs_with_the_freqtrade_variables(added, store, sim, name):
+    added(name, "freqtrade-vps1")
+    proc = run_exec(store, "exec", "freqtrade-vps1", "--as", "freqtrade", "--", PY, "-m", "tests.bots.freqtrade_like",
+                    sim.base_url)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"free": {"USDT": 100.0, "BTC": 0.0015}}
+    assert "FREQTRADE__EXCHANGE__KEY, FREQTRADE__EXCHANGE__SECRET" in proc.stderr
+
+
 def test_generic_preset_sets_key_secret_and_type(added, store, sim):
     added("read_only", "dump-env-vps1")
     proc = run_exec(store, "exec", "dump-env-vps1", "--", PY, "-c", ENV_DUMP,
