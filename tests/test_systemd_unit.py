@@ -77,6 +77,7 @@ def test_systemd_accepts_the_units(cli, creds_label, tmp_path):
     assert "OnCalendar=daily" in timer and "Persistent=true" in timer
     check_unit = (tmp_path / names[1]).read_text()
     assert "OnFailure=alert-mail.service" in check_unit
+    assert "OnFailure=alert-mail.service" in (tmp_path / names[0]).read_text()  # the bot's failure too
     assert split_command_line(_setting(check_unit, "ExecStart")[0])[1:] == ["check", "--strict", creds_label]
     assert _setting(check_unit, "LoadCredentialEncrypted") == _setting((tmp_path / names[0]).read_text(),
                                                                         "LoadCredentialEncrypted")

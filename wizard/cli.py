@@ -195,7 +195,8 @@ presets (--as):
     unit.add_argument("--user", metavar="USER", help="run the bot as USER (default: the user running this)")
     unit.add_argument("--watch", action="store_true", help="also print a daily key-check timer")
     unit.add_argument("--on-failure", metavar="UNIT",
-                      help="unit the daily check starts when it fails (e.g. a mail or chat alert)")
+                      help="unit started when the daily check (or the bot's service) fails, e.g. "
+                      "alert-mail@%%n (with --watch)")
     unit.add_argument("--output-dir", metavar="DIR",
                       help="write the unit files into DIR (e.g. /etc/systemd/system) instead of printing them")
 

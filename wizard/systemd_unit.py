@@ -186,15 +186,17 @@ def service_unit(p: UnitPlan) -> str:
         "(checked before every start)",
         "Wants=network-online.target",
         "After=network-online.target",
+        *([f"OnFailure={p.on_failure}"] if p.on_failure else []),
         "",
         "[Service]",
         "Type=exec",
         *_common(p),
         f"ExecStart={exec_start}",
-        # exec refuses a dangerous (1), missing (3) or rejected (4) key: retrying won't help.
-        "RestartPreventExitStatus=1 2 3 4 126 127",
+        # A refused key (exit 1, 4, 5) is re-checked at every restart, so a fixed key or a network
+        # that is back starts the bot again; a command that can't run (126, 127) never will.
         "Restart=on-failure",
         "RestartSec=30s",
+        "RestartPreventExitStatus=126 127",
         f"StateDirectory={p.stem}",
         f"WorkingDirectory=%S/{p.stem}",
         "# The bot may write only to its state directory and a private /tmp: add ReadWritePaths= lines",
