@@ -18,7 +18,7 @@ from collections.abc import Iterable
 _SAFE = re.compile(r"[A-Za-z0-9_@+=:,./-]+")
 _NAMED_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r",
                   "\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v"}
-UNIT_NAME = re.compile(r"[A-Za-z0-9:_.\\@-]+")
+UNIT_NAME = re.compile(r"[A-Za-z0-9:_.@-]+")  # systemd also allows \\ escapes; not needed here
 UNIT_SUFFIXES = (".service", ".target", ".timer", ".socket", ".path", ".mount")
 
 
