@@ -253,6 +253,10 @@ def _replace_process(program: str, command: list[str], env: dict[str, str], out:
         except (OSError, ValueError):
             pass
     try:
+        if os.name == "nt":  # Windows has no exec that keeps the process: wait and pass the code on
+            import subprocess
+
+            return subprocess.run([program, *command[1:]], env=env).returncode
         os.execve(program, command, env)
     except OSError as exc:
         env.clear()
