@@ -54,10 +54,17 @@ def resolve_program(name: str, path: str | None) -> str:
     """
     if not name:
         raise CommandError(EXIT_NOT_FOUND, "The command to run is empty.", _COMMAND_FIX)
+    if os.name == "nt":  # PATHEXT and drive letters: shutil.which knows them
+        import shutil
+
+        found = shutil.which(name, path=path)
+        if found is None:
+            raise CommandError(EXIT_NOT_FOUND, f"Command {name!r} not found.", _COMMAND_FIX)
+        return found
     if "/" in name:
         candidates = [name]
     else:
-        candidates = [os.path.join(d or ".", name) for d in (path if path is not None else os.defpath).split(":")]
+        candidates = [os.path.join(d or ".", name) for d in (path if path is not None else os.defpath).split(os.pathsep)]
     not_executable = None
     for candidate in candidates:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
