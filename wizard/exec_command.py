@@ -139,6 +139,9 @@ class _BestEffortRegistry:
         self._registry = registry
         self.failure: Exception | None = None
 
+    def __getattr__(self, name: str) -> Any:  # reads go to the real registry
+        return getattr(self._registry, name)
+
     def update(self, label: str, **changes: Any) -> Any:
         from wizard.registry import RegistryError
 
@@ -216,8 +219,12 @@ def _verify(stored: StoredKey, record: KeyRecord) -> KeyCheck:
     from wizard.commands import gateway_factory, open_registry, record_profile, run
 
     registry = _BestEffortRegistry(open_registry())
-    return run(lifecycle.check_stored(record, _Loaded(stored), registry, gateway_factory,  # type: ignore[arg-type]
-                                      profile=record_profile(record)))
+    check = run(lifecycle.check_stored(record, _Loaded(stored), registry, gateway_factory,  # type: ignore[arg-type]
+                                       profile=record_profile(record)))
+    if registry.failure is not None:
+        print(f"note: the verdict could not be recorded in the key registry ({registry.failure}); "
+              "it is still the verdict.", file=sys.stderr)
+    return check
 
 
 def _may_start(check: KeyCheck, args: argparse.Namespace, out: Any) -> bool:
