@@ -146,3 +146,16 @@ def test_on_failure_may_name_a_template_with_a_specifier(cli, creds_label):
                  "--", "/bin/true")
     assert result.code == 0, result.err
     assert "OnFailure=alert-mail@%n.service" in result.out.splitlines()
+
+
+def test_user_runs_the_bot_as_that_user_with_that_users_registry(cli, creds_label):
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    result = cli("systemd-unit", creds_label, "--name", "bot", "--user", "nobody", "--", "/bin/true")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert "User=nobody" in lines
+    assert f"ReadWritePaths=-{nobody.pw_dir}/.config/binance-key-wizard" in lines
+    assert f"Environment=XDG_CONFIG_HOME={nobody.pw_dir}/.config" in lines
+    assert cli("systemd-unit", creds_label, "--name", "bot", "--user", "no-such-user-xyz", "--", "/bin/true").code == 2

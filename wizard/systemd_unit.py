@@ -271,6 +271,10 @@ def run_systemd_unit(args: argparse.Namespace) -> int:
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    if args.user and files and args.user != pwd.getpwuid(os.geteuid()).pw_name:
+        print(f"note: the bot runs as {args.user}; exec reads {args.user}'s key registry for the key's purpose. "
+              f"Add the key as {args.user} too (same --store), or exec judges it by what it may do.",
+              file=sys.stderr)
     if getattr(args, "output_dir", None):
         return _write(Path(args.output_dir), files)
     for index, (filename, text) in enumerate(files.items()):
