@@ -34,6 +34,16 @@ def test_a_ccxt_script_makes_a_signed_call_with_the_handed_off_key(added, store,
     assert "verified" in proc.stderr and "starting" in proc.stderr
 
 
+@pytest.mark.parametrize("name", ["read_only", "ed25519"])
+def test_a_freqtrade_style_bot_signs_with_the_freqtrade_variables(added, store, sim, name):
+    added(name, "freqtrade-vps1")
+    proc = run_exec(store, "exec", "freqtrade-vps1", "--as", "freqtrade", "--", PY, "-m", "tests.bots.freqtrade_like",
+                    sim.base_url)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"free": {"USDT": 100.0, "BTC": 0.0015}}
+    assert "FREQTRADE__EXCHANGE__KEY, FREQTRADE__EXCHANGE__SECRET" in proc.stderr
+
+
 def test_generic_preset_sets_key_secret_and_type(added, store, sim):
     added("read_only", "dump-env-vps1")
     proc = run_exec(store, "exec", "dump-env-vps1", "--", PY, "-c", ENV_DUMP,
@@ -159,3 +169,26 @@ def test_options_after_the_double_dash_belong_to_the_bot(added, store, sim):
                     "--as", "freqtrade", "--", "--help")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "['--as', 'freqtrade', '--', '--help']\n"
+
+
+def test_a_read_only_registry_does_not_stop_a_bot_whose_key_passed(added, store, sim, isolated_home):
+    """As in a unit with ProtectSystem=strict and no ReadWritePaths=: the check can't be recorded."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from tests.exec_helpers import ROOT, exec_argv, keyring_payload
+
+    added("read_only", "tracker-vps1")
+    registry_dir = str(Path(isolated_home, ".config", "binance-key-wizard"))
+    # A private mount namespace where the registry directory is read-only, even for root.
+    ro = ['sh', '-c', 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"', registry_dir]
+    probe = subprocess.run(["unshare", "-m", *ro, "true"], capture_output=True) if shutil.which("unshare") else None
+    if probe is None or probe.returncode != 0:
+        pytest.skip("no mount namespaces here (unshare -m)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
+    proc = subprocess.run(["unshare", "-m", *ro, *exec_argv("exec", "tracker-vps1", "--", PY, "-c", "print('ran')")],
+                          input=keyring_payload(store), capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "ran\n", proc.stderr
+    assert "could not be recorded" in proc.stderr

@@ -127,6 +127,19 @@ def test_the_sentinel_is_in_the_bots_environment_and_nowhere_else(added, store, 
     assert not holds_a_piece(json.dumps(dict(os.environ)), SENTINEL_SECRET)
 
 
+def test_a_refusal_never_shows_the_sentinel(added, store, sim, isolated_home):
+    from tests.exec_helpers import run_exec
+
+    key = sim.keys["read_only"]
+    key.secret = SENTINEL_SECRET
+    added("read_only", "sentinel-bot-vps1")
+    sim.set_permission(key.api_key, "enableWithdrawals", True)
+    proc = run_exec(store, "exec", "sentinel-bot-vps1", "--", PY, "-c", "print('never')")
+    assert proc.returncode == 1
+    assert not holds_a_piece(proc.stdout + proc.stderr, SENTINEL_SECRET)
+    assert _files_holding_a_piece(Path(isolated_home), SENTINEL_SECRET) == []
+
+
 # --- the real Secret Service -------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from wizard import __version__
+from wizard.handoff import presets_help, preset_names  # a table, no imports: --help stays instant
 
 EXIT_CODES = """\
 exit codes (add, check, exec):
@@ -179,17 +180,11 @@ def _add_handoff_parsers(sub: argparse._SubParsersAction) -> None:
         "not in a file). Refuses to start the bot with a key that may do too much (exit 1), that the "
         "exchange rejects (4), or that could not be checked (5, unless --allow-unverified). All the "
         "wizard's messages go to stderr; the bot's stdout, exit code and signals are its own.",
-        epilog=EXIT_CODES + """
-presets (--as):
-  generic    BINANCE_API_KEY, BINANCE_API_SECRET (HMAC secret or Ed25519 private
-             key PEM), BINANCE_KEY_TYPE (hmac/ed25519): nautilus_trader, ccxt and
-             python-binance scripts
-  freqtrade  FREQTRADE__EXCHANGE__KEY, FREQTRADE__EXCHANGE__SECRET
-""",
+        epilog=EXIT_CODES + presets_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("label", help="the label the key is stored under")
-    run.add_argument("--as", dest="preset", choices=("generic", "freqtrade"), default="generic",
+    run.add_argument("--as", dest="preset", choices=preset_names(), default=preset_names()[0],
                      help="which environment variables the bot reads (default: generic)")
     run.add_argument("--store", metavar="URI", help="where the key is stored (default: where the registry "
                      "says; keyring or keyring:SERVICE)")
@@ -214,7 +209,8 @@ presets (--as):
     unit.add_argument("--user", metavar="USER", help="run the bot as USER (default: the user running this)")
     unit.add_argument("--watch", action="store_true", help="also print a daily key-check timer")
     unit.add_argument("--on-failure", metavar="UNIT",
-                      help="unit the daily check starts when it fails (e.g. a mail or chat alert)")
+                      help="unit started when the daily check (or the bot's service) fails, e.g. "
+                      "alert-mail@%%n (with --watch)")
     unit.add_argument("--output-dir", metavar="DIR",
                       help="write the unit files into DIR (e.g. /etc/systemd/system) instead of printing them")
 

@@ -54,15 +54,23 @@ def resolve_program(name: str, path: str | None) -> str:
     """
     if not name:
         raise CommandError(EXIT_NOT_FOUND, "The command to run is empty.", _COMMAND_FIX)
+    if os.name == "nt":  # PATHEXT and drive letters: shutil.which knows them
+        import shutil
+
+        found = shutil.which(name, path=path)
+        if found is None:
+            raise CommandError(EXIT_NOT_FOUND, f"Command {name!r} not found.", _COMMAND_FIX)
+        return found
     if "/" in name:
         candidates = [name]
     else:
-        candidates = [os.path.join(d or ".", name) for d in (path if path is not None else os.defpath).split(":")]
+        candidates = [os.path.join(d or ".", name) for d in (path if path is not None else os.defpath).split(os.pathsep)]
     not_executable = None
     for candidate in candidates:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
-        if os.path.exists(candidate) and not_executable is None:
+        # Like a shell: a directory on PATH is skipped, a named one (or any file) can't be run.
+        if not_executable is None and (os.path.isfile(candidate) or (candidate == name and os.path.exists(name))):
             not_executable = candidate
     if not_executable is not None:
         raise CommandError(EXIT_NOT_EXECUTABLE, f"{not_executable!r} is not an executable file.",
@@ -130,6 +138,9 @@ class _BestEffortRegistry:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
         self.failure: Exception | None = None
+
+    def __getattr__(self, name: str) -> Any:  # reads go to the real registry
+        return getattr(self._registry, name)
 
     def update(self, label: str, **changes: Any) -> Any:
         from wizard.registry import RegistryError
@@ -208,8 +219,12 @@ def _verify(stored: StoredKey, record: KeyRecord) -> KeyCheck:
     from wizard.commands import gateway_factory, open_registry, record_profile, run
 
     registry = _BestEffortRegistry(open_registry())
-    return run(lifecycle.check_stored(record, _Loaded(stored), registry, gateway_factory,  # type: ignore[arg-type]
-                                      profile=record_profile(record)))
+    check = run(lifecycle.check_stored(record, _Loaded(stored), registry, gateway_factory,  # type: ignore[arg-type]
+                                       profile=record_profile(record)))
+    if registry.failure is not None:
+        print(f"note: the verdict could not be recorded in the key registry ({registry.failure}); "
+              "it is still the verdict.", file=sys.stderr)
+    return check
 
 
 def _may_start(check: KeyCheck, args: argparse.Namespace, out: Any) -> bool:
@@ -252,6 +267,10 @@ def _replace_process(program: str, command: list[str], env: dict[str, str], out:
         except (OSError, ValueError):
             pass
     try:
+        if os.name == "nt":  # Windows has no exec that keeps the process: wait and pass the code on
+            import subprocess
+
+            return subprocess.run([program, *command[1:]], env=env).returncode
         os.execve(program, command, env)
     except OSError as exc:
         env.clear()

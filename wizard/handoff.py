@@ -38,7 +38,6 @@ PRESETS: Mapping[str, Mapping[str, str]] = MappingProxyType({
     }),
 })
 DEFAULT_PRESET = "generic"
-FIELDS = ("api_key", "secret", "key_type")
 
 
 def preset_names() -> tuple[str, ...]:
@@ -46,9 +45,13 @@ def preset_names() -> tuple[str, ...]:
     return (DEFAULT_PRESET, *sorted(name for name in PRESETS if name != DEFAULT_PRESET))
 
 
-def secret_variables(preset: str) -> tuple[str, ...]:
-    """The variables of ``preset`` that carry the secret (tests scan for them)."""
-    return tuple(var for var, field in PRESETS[preset].items() if field == "secret")
+def presets_help() -> str:
+    """The ``exec --help`` lines listing each preset's variables, from the table itself."""
+    lines = ["", "presets (--as): the variables the bot gets"]
+    for name in preset_names():
+        lines.append(f"  {name:<10} {', '.join(PRESETS[name])}")
+    lines.append("  (the secret is the HMAC secret, or the Ed25519 private key as PKCS#8 PEM)")
+    return "\n".join(lines) + "\n"
 
 
 def _field(stored: StoredKey, field: str) -> str:

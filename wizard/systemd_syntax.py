@@ -18,7 +18,7 @@ from collections.abc import Iterable
 _SAFE = re.compile(r"[A-Za-z0-9_@+=:,./-]+")
 _NAMED_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r",
                   "\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v"}
-UNIT_NAME = re.compile(r"[A-Za-z0-9:_.\\@-]+")
+UNIT_NAME = re.compile(r"[A-Za-z0-9:_.@-]+")  # systemd also allows \\ escapes; not needed here
 UNIT_SUFFIXES = (".service", ".target", ".timer", ".socket", ".path", ".mount")
 
 
@@ -64,11 +64,16 @@ def specifier_safe(text: str) -> str:
     return text.replace("%", "%%")
 
 
-def unit_name(name: str, suffix: str = ".service") -> str:
-    """``name`` with ``suffix`` unless it already has a unit suffix; ValueError if systemd would refuse it."""
+def unit_name(name: str, suffix: str = ".service", *, specifiers: bool = False) -> str:
+    """``name`` with ``suffix`` unless it already has a unit suffix; ValueError if systemd would refuse it.
+
+    ``specifiers`` allows ``%n``-style specifiers (``OnFailure=alert@%n.service`` is the usual
+    way to tell an alert unit which unit failed).
+    """
     full = name if name.endswith(UNIT_SUFFIXES) else name + suffix
     stem = full.rsplit(".", 1)[0]
-    if not stem or len(full) > 255 or not UNIT_NAME.fullmatch(full) or stem.startswith("-"):
+    plain = re.sub(r"%[A-Za-z]", "x", full) if specifiers else full
+    if not stem or len(full) > 255 or not UNIT_NAME.fullmatch(plain) or stem.startswith("-"):
         raise ValueError(
             f"{name!r} is not a valid systemd unit name: use letters, digits and : _ . - @ "
             "(e.g. freqtrade-bot)"

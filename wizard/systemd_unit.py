@@ -48,6 +48,9 @@ HARDENING = (
     "RestrictRealtime=yes",
     "RestrictNamespaces=yes",
     "LockPersonality=yes",
+    "ProtectProc=invisible",
+    "SystemCallFilter=@system-service",
+    "SystemCallErrorNumber=EPERM",
     "SystemCallArchitectures=native",
     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
     "CapabilityBoundingSet=",
@@ -131,7 +134,7 @@ def plan(args: argparse.Namespace) -> UnitPlan:
     try:
         label = validate_label(args.label)
         name = unit_name(args.name)
-        on_failure = unit_name(args.on_failure) if args.on_failure else None
+        on_failure = unit_name(args.on_failure, specifiers=True) if args.on_failure else None
     except (InputError, ValueError) as exc:
         raise UnitError(2, str(exc), "See `binance-key-wizard systemd-unit --help`.") from None
     command = tuple(getattr(args, "bot_command", None) or ())
@@ -183,15 +186,17 @@ def service_unit(p: UnitPlan) -> str:
         "(checked before every start)",
         "Wants=network-online.target",
         "After=network-online.target",
+        *([f"OnFailure={p.on_failure}"] if p.on_failure else []),
         "",
         "[Service]",
         "Type=exec",
         *_common(p),
         f"ExecStart={exec_start}",
-        # exec refuses a dangerous (1), missing (3) or rejected (4) key: retrying won't help.
-        "RestartPreventExitStatus=1 2 3 4 126 127",
+        # A refused key (exit 1, 4, 5) is re-checked at every restart, so a fixed key or a network
+        # that is back starts the bot again; a command that can't run (126, 127) never will.
         "Restart=on-failure",
         "RestartSec=30s",
+        "RestartPreventExitStatus=126 127",
         f"StateDirectory={p.stem}",
         f"WorkingDirectory=%S/{p.stem}",
         "# The bot may write only to its state directory and a private /tmp: add ReadWritePaths= lines",
@@ -266,6 +271,10 @@ def run_systemd_unit(args: argparse.Namespace) -> int:
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    if args.user and files and args.user != pwd.getpwuid(os.geteuid()).pw_name:
+        print(f"note: the bot runs as {args.user}; exec reads {args.user}'s key registry for the key's purpose. "
+              f"Add the key as {args.user} too (same --store), or exec judges it by what it may do.",
+              file=sys.stderr)
     if getattr(args, "output_dir", None):
         return _write(Path(args.output_dir), files)
     for index, (filename, text) in enumerate(files.items()):
@@ -305,7 +314,7 @@ def _write(directory: Path, files: dict[str, str]) -> int:
 
 def _next_steps(files: dict[str, str], *, to: TextIO) -> None:
     names = list(files)
-    enable = names[-1] if len(names) > 1 else names[0]
-    print(f"# Install: save as /etc/systemd/system/{{{','.join(names)}}}, then "
-          f"`systemctl daemon-reload && systemctl enable --now {names[0]}"
-          + (f" {enable}`" if enable != names[0] else "`"), file=to)
+    start = [names[0]] + [n for n in names if n.endswith(".timer")]
+    print(f"# Install: save as /etc/systemd/system/{', '.join(names)} (or use --output-dir "
+          f"/etc/systemd/system), then `systemctl daemon-reload && systemctl enable --now {' '.join(start)}`",
+          file=to)
