@@ -211,7 +211,7 @@ async def review_screen(shooter: Shooter, size: tuple[int, int]) -> None:
     from wizard.screens.review import ReviewApp
 
     records = [
-        KeyRecord(label="tracker-read-laptop-2026-01-31", fingerprint="Ab12…xY9z", env="live",
+        KeyRecord(label="read-laptop-2026-01-31", fingerprint="Ab12…xY9z", env="live",
                   created_at=FIXED_NOW - timedelta(days=20), last_verified_at=FIXED_NOW - timedelta(days=1),
                   permissions={"confirmed": True, "reading": True}, ip_restricted=True),
         KeyRecord(label="bot-spot-vps1-2025-09-01", purpose="spot", fingerprint="Qw34…pL0k", env="live",

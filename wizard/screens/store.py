@@ -145,6 +145,13 @@ class StoreScreen(StepScreen):
                     return
                 await vault.astore(label, new)
             else:  # the old entry stays until the new one is written and verified
+                from wizard.lifecycle import same_key_refused
+
+                old = wizard.old_key or (await vault.aload(label)).key_material()
+                same = same_key_refused(old.api_key, new.api_key)
+                if same is not None:  # the label step refuses it too: defence in depth
+                    self.post_message(StoreFailed(f"Not stored: {same.message}", same.fix))
+                    return
                 previous = await vault.areplace(label, new)
             written, stage = True, "signed"
             back = await vault.aload(label)
