@@ -61,3 +61,106 @@ async def test_rotation_compares_whole_keys_when_the_old_one_is_loaded(sim, memo
         await enter_key(pilot, old.api_key, old.secret)
         await pilot.pause()
         assert "key being rotated" in text_of(app, "#nav-status")
+
+
+async def _store_and_summary(pilot) -> None:
+    """From step 4: store, pass the small test, land on the summary."""
+    await press_next(pilot)
+    assert pilot.app.screen.STEP == "store"
+    await pilot.press("s")
+    await settle(pilot)
+    assert pilot.app.session.stored, text_of(pilot.app, "#problem")
+    await press_next(pilot)
+    assert pilot.app.screen.STEP == "test"
+    await press_next(pilot)
+    assert pilot.app.screen.STEP == "summary"
+
+
+async def test_a_profiles_ip_list_is_never_shown_as_checked(sim, memory_keyring, tmp_path):
+    """Binance says THAT a key has an IP list, never which IPs: the bot's stay unproven."""
+    from wizard.profiles import parse_profile
+
+    profile = parse_profile(
+        '[product]\nname = "Acme Tracker"\nid = "acme-tracker"\n[key]\npurpose = "read"\n'
+        '[ip]\negress = ["203.0.113.10", "203.0.113.11"]\nrequire_restriction = true\n', "acme.toml")
+    key = sim.keys["read_only"]  # restricted to 127.0.0.1 only: none of the profile's IPs
+    app = make_app(sim, memory_keyring, tmp_path, profile=profile)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await to_permissions_with(pilot, key)
+        await press_next(pilot)
+        assert app.screen.STEP == "ip"
+        state = text_of(app, "#ip-state")
+        assert "listed IP addresses" not in state
+        assert "Not proven" in state and "Acme Tracker's addresses" in state
+        assert f"binance-key-wizard --demo check {app.session.label}" in state or \
+            f"binance-key-wizard check {app.session.label}" in state
+        assert "this machine's IP is on the key's list" in text_of(app, "#machine")
+        await _store_and_summary(pilot)
+        hygiene = text_of(app, "#hygiene")
+        assert "the key only works from trusted IPs" not in hygiene
+        assert "Not proven: that Acme Tracker's addresses are on that list" in hygiene
+
+
+async def test_without_a_profile_no_list_is_referred_to(sim, memory_keyring, tmp_path):
+    key = sim.keys["read_only"]
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await to_permissions_with(pilot, key)
+        await press_next(pilot)
+        state = text_of(app, "#ip-state")
+        assert "listed" not in state and "trusted-IP list" in state
+        assert "check" in state and app.session.label in state
+
+
+async def to_permissions_with(pilot, key, purpose: str = "read") -> None:
+    await to_label_screen(pilot, purpose)
+    await enter_key(pilot, key.api_key, key.secret)
+    await press_next(pilot)
+    assert pilot.app.screen.STEP == "permissions", text_of(pilot.app, "#nav-status")
+
+
+async def test_summary_names_the_trading_cut_off_of_an_unrestricted_spot_key(sim, memory_keyring, tmp_path):
+    key = sim.keys["trading_unrestricted"]
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await to_permissions_with(pilot, key, "spot")
+        await press_next(pilot)
+        assert app.screen.STEP == "ip"
+        cut_off = app.session.permissions.trading_expires_at
+        await _store_and_summary(pilot)
+        rotation = text_of(app, "#rotation")
+        assert f"First date that matters: {cut_off:%Y-%m-%d}" in rotation
+        assert "trading permission ends" in rotation and "IP allowlist" in rotation
+
+
+async def test_summary_praises_only_what_the_label_names(sim, memory_keyring, tmp_path):
+    """The suggestion names this machine, the purpose and the date — not a tool, and the
+    summary says so instead of 'names the tool, purpose and machine'."""
+    key = sim.keys["read_only"]
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await to_permissions_with(pilot, key)
+        assert app.session.label == "read-laptop-2026-01-31"
+        await press_next(pilot)
+        await _store_and_summary(pilot)
+        hygiene = text_of(app, "#hygiene")
+        assert "names the tool, purpose and machine" not in hygiene
+        assert "names this machine (laptop), the purpose (read) and the date, but not the tool" in hygiene
+
+
+async def test_label_problems_show_in_the_status_line_as_typed(sim, memory_keyring, tmp_path):
+    from wizard.screens.label import LABEL_SETTLE
+
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await to_label_screen(pilot)
+        field = app.screen.query_one("#label")
+        field.focus()
+        field.value = ""
+        await pilot.press(*"bot-spot-2026")
+        await pilot.pause(LABEL_SETTLE + 0.1)
+        assert "Label: 'bot-spot-2026' names no tool or machine" in text_of(app, "#nav-status")
+        assert "names no tool or machine" in text_of(app, "#label-error")
+        await pilot.press(*"-vps1")
+        await pilot.pause(LABEL_SETTLE + 0.1)
+        assert "Label:" not in text_of(app, "#nav-status")
