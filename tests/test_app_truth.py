@@ -164,3 +164,119 @@ async def test_label_problems_show_in_the_status_line_as_typed(sim, memory_keyri
         await pilot.press(*"-vps1")
         await pilot.pause(LABEL_SETTLE + 0.1)
         assert "Label:" not in text_of(app, "#nav-status")
+
+
+# -- the first run ---------------------------------------------------------------------------
+
+
+def _footer_keys(app) -> dict[str, str]:
+    """What the key bar offers now: key -> words (only bindings Textual would show)."""
+    shown = {}
+    for key, (_node, binding, enabled, _tooltip) in app.active_bindings.items():
+        if binding.show and enabled:
+            shown[key] = binding.description
+    return shown
+
+
+async def test_checklist_status_names_the_items_still_to_tick(sim, memory_keyring, tmp_path):
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press_next(pilot)
+        status = text_of(app, "#nav-status")
+        assert "required item(s)" not in status
+        assert "2FA" in status and "which tool uses the key" in status and "risk-free" in status
+        app.screen.query_one("#check-two_factor").value = True
+        await pilot.pause()
+        assert "2FA" not in text_of(app, "#nav-status")
+
+
+async def test_demo_welcome_says_no_account_is_needed_and_warns_without_a_keyring(sim, tmp_path):
+    from keyring.backends.null import Keyring as NullKeyring
+
+    app = make_app(sim, NullKeyring(), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert "Binance account" not in text_of(app, "#needs")
+        warning = text_of(app, "#keyring-warning")
+        assert app.screen.query_one("#keyring-warning").display
+        assert "No usable keyring" in warning and "bash wizard/demo.sh" in warning
+
+
+async def test_demo_welcome_is_quiet_with_a_working_keyring(sim, memory_keyring, tmp_path):
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert not app.screen.query_one("#keyring-warning").display
+
+
+async def test_the_key_bar_shows_only_what_works_in_the_buttons_words(sim, memory_keyring, tmp_path):
+    key = sim.keys["read_only"]
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await press_next(pilot)
+        assert "ctrl+n" not in _footer_keys(app)  # nothing ticked yet: Next does not work
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.STEP == "welcome"
+        assert "escape" not in _footer_keys(app)  # no step before the first
+        await to_permissions_with(pilot, key)
+        await press_next(pilot)
+        await press_next(pilot)
+        assert app.screen.STEP == "store"
+        assert _footer_keys(app).get("s") == "Store the key"
+        await pilot.press("s")
+        await settle(pilot)
+        assert "s" not in _footer_keys(app)  # stored: the button is gone, so is its key
+        assert "escape" not in _footer_keys(app)
+        await press_next(pilot)
+        await press_next(pilot)
+        assert app.screen.STEP == "summary"
+        keys = _footer_keys(app)
+        assert keys.get("ctrl+n") == "Finish" and "escape" not in keys
+
+
+async def test_next_pressed_during_a_check_is_answered_and_kept(sim, memory_keyring, tmp_path):
+    key = sim.keys["read_only"]
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await to_permissions_with(pilot, key)
+        sim.faults.latency = 1.0
+        await pilot.press("r")  # re-check: slow
+        await pilot.pause()
+        assert app.screen.checking()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.screen.STEP == "permissions"
+        assert any("Checking" in str(n.message) for n in app._notifications)
+        sim.faults.latency = 0
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert app.screen.STEP == "ip"  # the queued Next went on once the check passed
+
+
+async def test_the_recommended_key_type_is_the_default(sim, memory_keyring, tmp_path):
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_label_screen(pilot)
+        assert app.screen.query_one("#kt-ed25519").value
+        assert app.session.key_type == "ed25519"
+
+
+async def test_step_4_says_each_warning_once(sim, memory_keyring, tmp_path):
+    key = sim.keys["trading_unrestricted"]
+    app = make_app(sim, memory_keyring, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await to_permissions_with(pilot, key, "spot")
+        await press_next(pilot)
+        assert app.screen.STEP == "ip"
+        body = " ".join(text_of(app, sel) for sel in ("#ip-state", "#egress", "#expiry", "#machine", "#ip-findings"))
+        assert body.count("from anywhere") == 1
+        assert body.count("30 days") == 1
+        assert body.count("Restrict access to trusted IPs only") == 1

@@ -17,7 +17,7 @@ from wizard.widgets.status import Busy, ProblemBox
 
 IP_FINDINGS = ("ip_unrestricted", "ip_restriction_required", "trading_expires_soon", "ip_not_allowed")
 # Said by this screen in its own words (with the label filled in): not repeated from the verdict.
-SAID_HERE = ("ip_list_unproven",)
+SAID_HERE = ("ip_list_unproven", "ip_unrestricted")
 
 
 class IpScreen(StepScreen):
@@ -26,6 +26,7 @@ class IpScreen(StepScreen):
     STEP = "ip"
     HEADING = "4 · Restrict the key to trusted IPs"
     BINDINGS = [Binding("r", "recheck", "Re-check")]
+    KEY_BUTTONS = {**StepScreen.KEY_BUTTONS, "r": "#recheck"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -125,8 +126,8 @@ class IpScreen(StepScreen):
         if restricted is True:
             state.update(self._restricted_text())
         elif restricted is False:
-            state.update("[$warning b]! Not IP-restricted:[/] anyone who gets the key and secret can use it "
-                         "from anywhere.")
+            state.update("[$warning b]! Not IP-restricted:[/] a leaked key and secret work from anywhere in "
+                         "the world.")
         else:
             state.update("[$warning b]? IP restriction not confirmed[/] (this environment cannot report it).")
         expiry = self.query_one("#expiry", Static)

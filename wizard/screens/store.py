@@ -62,6 +62,7 @@ class StoreScreen(StepScreen):
     STEP = "store"
     HEADING = "5 · Store the key in the OS keyring"
     BINDINGS = [Binding("s", "store", "Store")]
+    KEY_BUTTONS = {**StepScreen.KEY_BUTTONS, "s": "#store"}
 
     def __init__(self) -> None:
         super().__init__()
