@@ -425,7 +425,7 @@ def rotate(args: argparse.Namespace) -> int:
 
     services = Services(gateway_factory=gateway_factory, vault=vault, registry=registry)
     app = create_app(services, env=start.env, purpose=start.old_record.purpose, profile=profile,
-                     rotate_label=args.label)
+                     rotate_label=args.label, old_key=start.old_key.key_material())
     app.run()
     from wizard.launch import exit_code_of
 
