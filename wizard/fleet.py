@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -155,24 +156,47 @@ async def check_fleet(
         if record is None:
             finished(index, failed_check(label, EXIT_CREDENTIALS, lifecycle.credentials_missing(label)))
             return
-        result = await _check_record(record, run, gateway_factory, reading, talking)
+        if record.pending:  # an add that is running or died: report it, never judge it as a key
+            from wizard.adding import unfinished_add_check
+
+            async with reading:
+                result = await unfinished_add_check(record, run.vault(record.service), registry)
+        else:
+            result = await _check_record(record, run, gateway_factory, reading, talking)
         found = lifecycle.registry_changes(result)
         if found:
             changes[label] = (record.fingerprint, found)
+            result = lifecycle.after_check(result, dataclasses.replace(record, **found))
         finished(index, result)
 
     from wizard.exchange.transport import load_python_binance
 
     # python-binance's import (~0.6 s, in a thread) overlaps the first keyring reads.
     warm_up = asyncio.ensure_future(load_python_binance())
+    not_recorded = None
     try:
         await asyncio.gather(*(one(i, label) for i, label in enumerate(labels)))
         await warm_up
     finally:  # what was read is recorded even if the run is cut short
         run.close()
         if changes:
-            registry.update_many(changes)
-    return [r for r in results if r is not None]
+            not_recorded = _record_all(registry, changes)
+    done = [r for r in results if r is not None]
+    if not_recorded is None:
+        return done
+    return [lifecycle.with_finding(r, not_recorded) if r.label in changes else r for r in done]
+
+
+def _record_all(registry: Registry, changes: dict[str, tuple[str, dict[str, Any]]]) -> Any:
+    """One registry write for the run; a registry that can't be written (read-only HOME) is a
+    warning on each key, since the verdicts came from the exchange and stand."""
+    from wizard.registry import RegistryError
+
+    try:
+        registry.update_many(changes)
+    except RegistryError as exc:
+        return lifecycle.not_recorded(exc)
+    return None
 
 
 async def _check_record(record: KeyRecord, run: FleetRun, gateway_factory: GatewayFactory,

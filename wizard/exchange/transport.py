@@ -15,6 +15,8 @@
   this computer's clock, not to a key: gateways made with the same
   :class:`Environment` object reuse it for :data:`OFFSET_TTL` (see
   :func:`shared_cache`), so a wizard run syncs once, not once per step.
+* Redirects are never followed and answers are read up to a size cap
+  (:mod:`wizard.exchange.hostile`): a key is never forwarded to another host.
 * Failures leave as :class:`ExchangeError` raised outside any ``except`` block,
   so neither ``__cause__`` nor ``__context__`` drags python-binance's exception
   (which holds the request, URL and headers) into a traceback.
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from wizard.exchange.errors import Context, is_transient, problem_from_exception
+from wizard.exchange.hostile import client_options, hostile_problem
 from wizard.exchange.messages import banned, clock_skew_problem, rate_limited
 from wizard.exchange.model import Environment, ExchangeError, KeyMaterial, Problem, ProblemKind
 from wizard.exchange.pacing import pacer_for
@@ -218,7 +221,7 @@ class Transport:
                     result = await asyncio.wait_for(request(client), self.timeout)
                 except Exception as exc:  # noqa: BLE001 - every failure becomes a Problem
                     response = getattr(exc, "response", None)
-                    problem = problem_from_exception(exc, context=context, env=self.env)
+                    problem = hostile_problem(exc) or problem_from_exception(exc, context=context, env=self.env)
                     retry = method == "GET" and attempt <= self.retries and is_transient(exc)
                 else:
                     response = client.response
@@ -260,15 +263,16 @@ class Transport:
         from binance import AsyncClient  # lazy: ~0.6 s, never before the first frame
 
         key = self._key
+        options = client_options()  # no redirects, capped bodies (wizard/exchange/hostile.py)
         if key is None:
-            client = AsyncClient()
+            client = AsyncClient(**options)
         elif not _API_KEY.fullmatch(key.api_key):
             raise ExchangeError(bad_api_key())
         elif key.key_type == "ed25519":
-            client = _ed25519_client(AsyncClient, key.api_key, key.secret)
+            client = _ed25519_client(AsyncClient, key.api_key, key.secret, options)
         else:
             # reveal() only here, straight into the client: no local holds the value.
-            client = AsyncClient(api_key=key.api_key, api_secret=key.secret.reveal())
+            client = AsyncClient(api_key=key.api_key, api_secret=key.secret.reveal(), **options)
         client.API_URL = self.env.api_url
         # Where there is no /sapi, point /sapi calls at a path that can't exist
         # on the real exchange rather than at api.binance.com.
@@ -334,7 +338,7 @@ async def load_python_binance() -> None:
         await asyncio.to_thread(_import_python_binance)
 
 
-def _ed25519_client(client_cls: Any, api_key: str, secret: Secret) -> Any:
+def _ed25519_client(client_cls: Any, api_key: str, secret: Secret, options: dict[str, Any]) -> Any:
     """An AsyncClient signing with an Ed25519 private key (PEM text).
 
     The PEM is normalised again here (CRLF, padding, a PKCS#8 v2 that also
@@ -350,7 +354,7 @@ def _ed25519_client(client_cls: Any, api_key: str, secret: Secret) -> Any:
         reason = str(err)
     if reason is not None:
         raise ExchangeError(bad_private_key(reason))
-    client = client_cls(api_key=api_key, private_key=pem.reveal())
+    client = client_cls(api_key=api_key, private_key=pem.reveal(), **options)
     if client._is_rsa:  # defensive: the canonical form is always short enough
         raise ExchangeError(bad_private_key())
     return client

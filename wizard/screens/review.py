@@ -23,6 +23,12 @@ OVERDUE_NAMED = 8  # the notes name this many overdue labels, then count the res
 HEADERS = {"KEY": "Key", "IP": "IP", "TRADING EXPIRES": "Trading expires", "ROTATE BY": "Rotate by"}
 
 
+def _named(labels: list[str]) -> str:
+    """The first :data:`OVERDUE_NAMED` labels, then how many more (a fleet has thousands)."""
+    more = len(labels) - OVERDUE_NAMED
+    return ", ".join(labels[:OVERDUE_NAMED]) + (f" and {more} more" if more > 0 else "")
+
+
 class ReviewTable(DataTable):
     """A DataTable whose columns all have widths given up front (from the plain text).
 
@@ -47,7 +53,7 @@ class ReviewScreen(Screen[None]):
     DEFAULT_CSS = """
     ReviewScreen #review-title { text-style: bold; padding: 0 1; background: $panel; }
     ReviewScreen DataTable { height: 1fr; }
-    ReviewScreen #review-notes { padding: 0 1; height: auto; max-height: 6; }
+    ReviewScreen #review-notes { padding: 0 1; height: auto; max-height: 8; }
     """
 
     def __init__(self, records: list[KeyRecord], now: datetime | None = None) -> None:
@@ -74,11 +80,16 @@ class ReviewScreen(Screen[None]):
         # One add_rows: a row at a time, the table re-sorts its bookkeeping for each.
         table.add_rows(self._cells(row, error, warning) for row in rows)
         overdue = [row.label for row in rows if row.rotation_overdue]
-        notes = ["Read-only view. Re-verify with `binance-key-wizard check`."]
+        failed = [row.label for row in rows if row.last_check_failed]
+        dated = [f"{row.label}: next date {row.next_date}" for row in rows if row.next_date_at]
+        notes = dated[:OVERDUE_NAMED] + (
+            [f"… and {len(dated) - OVERDUE_NAMED} more keys with a date (see `binance-key-wizard review --json`)."]
+            if len(dated) > OVERDUE_NAMED else [])
+        if failed:
+            notes.insert(0, f"Last check failed: {_named(failed)} — run `binance-key-wizard check LABEL`.")
         if overdue:
-            named = ", ".join(overdue[:OVERDUE_NAMED]) + (
-                f" and {len(overdue) - OVERDUE_NAMED} more" if len(overdue) > OVERDUE_NAMED else "")
-            notes.insert(0, f"Rotation due: {named} — run `binance-key-wizard rotate LABEL`.")
+            notes.insert(0, f"Rotation due: {_named(overdue)} — run `binance-key-wizard rotate LABEL`.")
+        notes.append("Read-only view. Re-verify with `binance-key-wizard check`.")
         if not rows:
             notes = ["No managed keys yet. Set one up with `binance-key-wizard`."]
         self.query_one("#review-notes", Static).update("\n".join(notes))
@@ -93,6 +104,8 @@ class ReviewScreen(Screen[None]):
             cells[5].stylize(error)
         if row.ip_restriction == "NONE":
             cells[6].stylize(warning)
+        if row.last_check_failed:
+            cells[4].stylize(error)
         return cells
 
     def _colour(self, name: str) -> str:
