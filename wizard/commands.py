@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from wizard.profiles import Profile
     from wizard.registry import KeyRecord, Registry
     from wizard.secret import Secret
+    from wizard.stores import SecretStore
     from wizard.vault import Vault
 
 # --- collaborators ---------------------------------------------------------------------------
@@ -59,6 +60,19 @@ def open_vault(service: str | None = None) -> Vault:
     from wizard.vault import SERVICE, Vault
 
     return Vault(service=service or SERVICE)
+
+
+def store_arg(args: argparse.Namespace, profile: Profile | None = None) -> SecretStore | None:
+    """``--store URI`` (else the profile's ``[store] uri``) as a store, or None; a bad URI is exit 2."""
+    from wizard.stores import StoreURIError, open_store
+
+    uri = getattr(args, "store", None) or getattr(profile, "store_uri", None)
+    if not uri:
+        return None
+    try:
+        return open_store(uri)
+    except StoreURIError as exc:
+        raise UsageError("store_invalid", str(exc), "Fix the store URI (see `binance-key-wizard add --help`).") from None
 
 
 class UsageError(Exception):
@@ -146,11 +160,12 @@ def add(args: argparse.Namespace) -> int:
     try:
         label, api_key, env, profile = _parse_add_args(args)
         purpose = _purpose(args, profile)
+        store = store_arg(args, profile)
         # Refusals that need no secret come before asking for it.
-        result = _refuse_early(label, profile)
+        result = _refuse_early(label, profile, store)
         if result is None:
             key_type, secret = read_secret(args)
-            result = run(_add(label, api_key, key_type, secret, env, purpose, profile))
+            result = run(_add(label, api_key, key_type, secret, env, purpose, profile, store))
     except UsageError as exc:
         out.usage_error(label, exc)
         return EXIT_USAGE
@@ -160,13 +175,16 @@ def add(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _refuse_early(label: str, profile: Profile | None) -> KeyCheck | None:
-    """A taken label (exit 2) or an unusable keyring (exit 3), before the secret is read."""
+def _refuse_early(label: str, profile: Profile | None, store: SecretStore | None = None) -> KeyCheck | None:
+    """A taken label (exit 2) or an unusable store (exit 3), before the secret is read."""
     if open_registry().get(label) is not None:
         return failed_check(label, EXIT_USAGE, _label_taken(label))
-    health = open_vault(_service(profile)).check_health()
+    vault = store or open_vault(_service(profile))
+    health = vault.check_health()
     if health is not None:
         return failed_check(label, EXIT_CREDENTIALS, lifecycle.keyring_unusable(health))
+    if label in (vault.labels() or ()):  # a shared store: another machine uses this label
+        return failed_check(label, EXIT_USAGE, _label_taken(label))
     return None
 
 
@@ -246,13 +264,13 @@ _STDIN_FIX = (
 
 async def _add(
     label: str, api_key: str, key_type: str, secret: Secret, env: Environment, purpose: str,
-    profile: Profile | None,
+    profile: Profile | None, store: SecretStore | None = None,
 ) -> KeyCheck:
     from wizard.exchange.model import KeyMaterial
     from wizard.vault import StoredKey, VaultError
 
     service = _service(profile)
-    vault, registry = open_vault(service), open_registry()
+    vault, registry = store or open_vault(service), open_registry()
     async with gateway_factory(env, KeyMaterial(api_key, key_type, secret)) as gateway:  # type: ignore[arg-type]
         check = await lifecycle.validate_key(gateway, label=label, purpose=purpose, env=env, profile=profile)
     if check.exit_code != EXIT_OK:
@@ -270,14 +288,15 @@ async def _add(
         await _forget(vault, label)
         return lifecycle.problem_check(label, problem, check.permissions)
     try:
-        registry.put(lifecycle.new_record(label, purpose, env, api_key, key_type, service, check, profile))
+        registry.put(lifecycle.new_record(label, purpose, env, api_key, key_type, service, check, profile,
+                                          store=vault.uri))
     except Exception:
         await _forget(vault, label)  # a key the registry doesn't know about would be invisible
         raise
     return check
 
 
-async def _forget(vault: Vault, label: str) -> None:
+async def _forget(vault: SecretStore, label: str) -> None:
     """Roll back a keyring entry that did not prove itself."""
     from wizard.vault import VaultError
 
@@ -304,13 +323,20 @@ def check(args: argparse.Namespace) -> int:
     try:
         env_override = _env_override(args)
         profile = load_profile_arg(getattr(args, "profile", None))
+        store = store_arg(args)
     except UsageError as exc:
         out.usage_error(None, exc)
         return EXIT_USAGE
     from wizard.registry import RegistryError
 
     try:
-        checks = run(_check_all(list(args.labels), env_override, profile))
+        if store is not None:  # every key in that store, including ones this machine never added
+            from wizard import fleet
+
+            checks = run(fleet.check_store(store, list(args.labels), open_registry(), gateway_factory,
+                                           env=env_override, profile=profile, record_profile=record_profile))
+        else:
+            checks = run(_check_all(list(args.labels), env_override, profile))
     except RegistryError as exc:
         checks = [failed_check(None, EXIT_CREDENTIALS, lifecycle.registry_unusable(exc))]
     return out.check_results(checks)
@@ -334,7 +360,9 @@ async def _check_all(labels: list[str], env: Environment | None, profile: Profil
         if record is None:
             results.append(failed_check(label, EXIT_CREDENTIALS, lifecycle.credentials_missing(label)))
             continue
-        vault = open_vault(record.service)
+        from wizard.stores import open_store_for
+
+        vault = open_store_for(record)
         profile_now = profile or record_profile(record)
         results.append(await lifecycle.check_stored(
             record, vault, registry, gateway_factory, env=env, profile=profile_now))
@@ -355,9 +383,22 @@ def review(args: argparse.Namespace) -> int:
     """Every managed key and what is due; a Textual screen on a terminal, a table otherwise."""
     from wizard import review as review_mod
     from wizard.registry import RegistryError
+    from wizard.stores import StoreError
 
     try:
-        records = open_registry().all()
+        store = store_arg(args)
+        if store is not None:  # the keys in that store, known here or not
+            from wizard import fleet
+
+            records = fleet.review_records(store, open_registry())
+        else:
+            records = open_registry().all()
+    except UsageError as exc:
+        Printer(json_mode=False).error(exc.message, exc.fix)
+        return EXIT_USAGE
+    except StoreError as exc:
+        Printer(json_mode=False).error(exc.problem.message, lifecycle.keyring_unusable(exc.problem).fix)
+        return EXIT_CREDENTIALS
     except RegistryError as exc:
         Printer(json_mode=False).error(str(exc))
         return EXIT_CREDENTIALS
@@ -391,7 +432,9 @@ def rotate(args: argparse.Namespace) -> int:
     registry = open_registry()
     try:
         record = registry.get(args.label)
-        vault = open_vault(getattr(record, "service", None))
+        from wizard.stores import open_store_for
+
+        vault = open_store_for(record) if record is not None else open_vault()
         env = _env_override(args)
         start = run(lifecycle.begin_rotation(vault, registry, args.label, env=env))
         profile = load_profile_arg(getattr(args, "profile", None)) or record_profile(start.old_record)

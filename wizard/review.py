@@ -65,6 +65,9 @@ class ReviewRow:
     rotation_due_at: str | None
     rotation_due: str
     rotation_overdue: bool
+    store: str = "keyring"
+    # Facts this machine's registry does not know (a key found in a shared store, e.g. by `review --store`).
+    unrecorded: tuple[str, ...] = ()
 
     def cells(self) -> tuple[str, ...]:
         """The table's cells, in :data:`COLUMNS` order."""
@@ -80,7 +83,8 @@ def review_rows(records: Iterable[KeyRecord], now: datetime | None = None) -> li
 
 def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
     """What the review says about one record."""
-    created = _dt(record.created_at)
+    unrecorded = tuple(record.extra.get("unrecorded") or ())
+    created = None if "created_at" in unrecorded else _dt(record.created_at)
     verified = _dt(record.last_verified_at)
     expires = _dt(record.trading_expires_at)
     due = record.rotation_due_at
@@ -92,7 +96,7 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         created_at=_iso(created),
         age=_span(now - created) if created else "?",
         last_verified_at=_iso(verified),
-        last_verified=f"{_span(now - verified)} ago" if verified else "never",
+        last_verified=f"{_span(now - verified)} ago" if verified else ("not here" if unrecorded else "never"),
         permissions=permissions_summary(record.permissions),
         ip_restriction={True: "restricted", False: "NONE"}.get(record.ip_restricted, "?"),
         trading_expires_at=_iso(expires),
@@ -100,6 +104,8 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         rotation_due_at=_iso(due),
         rotation_due=_when(due, now) if due else "?",
         rotation_overdue=bool(due and due <= now),
+        store=record.store_uri,
+        unrecorded=unrecorded,
     )
 
 

@@ -1,4 +1,8 @@
-"""Step 5: the secret goes into the OS keyring, is read back, and the stored copy signs a call.
+"""Step 5: the secret goes into the store, is read back, and the stored copy signs a call.
+
+The store is the OS keyring unless a store URI was given (``--store``, the
+profile's ``[store] uri``, or the field on this screen, checked by the same
+parser): systemd credentials or Vault/OpenBao go through the same protocol.
 
 Only after all of that is the registry written (non-secret facts, atomically)
 and the secret dropped from memory. A failure after the keyring write undoes
@@ -14,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from wizard.exchange.model import KeyPermissions
 from wizard.messages import KeyringChecked, KeyStored, StoreFailed
@@ -38,7 +42,9 @@ STAGE_TEXT = {
 
 
 def backend_label(vault: Any) -> str:
-    """A person-readable name for the vault's keyring backend."""
+    """A person-readable name for the store (for the keyring: its backend)."""
+    if not hasattr(vault, "backend_name"):
+        return vault.describe()
     name = vault.backend_name
     module = name.rsplit(".", 1)[0]
     friendly = FRIENDLY_BACKENDS.get(module)
@@ -51,6 +57,7 @@ class StoreScreen(StepScreen):
     STEP = "store"
     HEADING = "5 · Store the key in the OS keyring"
     BINDINGS = [Binding("s", "store", "Store")]
+    AUTO_FOCUS = "#store"  # "s" stores; the store field takes keys only once chosen
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,12 +71,19 @@ class StoreScreen(StepScreen):
                      "then reads it back, compares it, and proves the stored copy works with one signed "
                      "call. Your bot loads it from there.", id="store-intro")
         yield Static(id="where")
+        yield Static("[$text-muted]Store — or type another (systemd-creds:/DIR, vault+https://…) and "
+                     "press Enter:[/]", id="store-uri-label")
+        yield Input(id="store-uri", placeholder="keyring · systemd-creds:/DIR · vault+https://HOST:PORT/MOUNT/PREFIX")
         yield Static(id="progress")
         yield Busy(id="busy")
         yield ProblemBox(id="problem")
         yield Button("Store the key (s)", id="store", variant="primary")
 
     def setup(self) -> None:
+        field = self.query_one("#store-uri", Input)
+        field.value = self.wizard.store_uri or self.wizard.vault().uri
+        # A rotation replaces the key where it is; a stored key is done.
+        field.disabled = self.session.stored or self.session.rotating_label is not None
         if self.session.stored:
             self._done = set(STAGES)
         else:
@@ -90,6 +104,23 @@ class StoreScreen(StepScreen):
             problem = KeyringProblem(KeyringProblemKind.UNAVAILABLE, self.problem(exc, "checking the "
                                      "keyring").message, "Check that your desktop keyring is running.")
         self.post_message(KeyringChecked(backend_label(vault), problem))
+
+    @on(Input.Submitted, "#store-uri")
+    def _store_chosen(self, event: Input.Submitted) -> None:
+        """Another store: checked by the one store-URI parser, then its health."""
+        from wizard.stores import StoreURIError, parse_store_uri
+
+        try:
+            uri = str(parse_store_uri(event.value))
+        except StoreURIError as exc:
+            self._healthy, self._failed = False, "checked"
+            self.query_one(ProblemBox).show_problem("That is not a store", str(exc),
+                                                    "Fix the store URI and press Enter.")
+            self._show()
+            return
+        self.session.store_uri = uri
+        event.input.value = uri
+        self.check_health()
 
     def on_keyring_checked(self, message: KeyringChecked) -> None:
         self.query_one(Busy).stop()
@@ -156,14 +187,14 @@ class StoreScreen(StepScreen):
                 first = next(f for f in verdict.findings if f.severity == "block")
                 raise _Blocked(first.message, first.fix)
             stage = "recorded"
-            await asyncio.to_thread(wizard.services.registry.put, self._record(perms, vault.service))
+            await asyncio.to_thread(wizard.services.registry.put, self._record(perms, vault))
         except Exception as exc:  # noqa: BLE001 - every failure is shown; nothing half-written
             await self._undo(vault, label, written, previous)
             self.post_message(self._failure(exc, stage))
             return
         if previous is not None:
             wizard.old_key = previous.key_material()
-        self.post_message(KeyStored(vault.service, label, backend_label(vault), perms,
+        self.post_message(KeyStored(getattr(vault, "service", vault.uri), label, backend_label(vault), perms,
                                     str(getattr(wizard.services.registry, "path", ""))))
 
     async def _undo(self, vault: Any, label: str, written: bool, previous: Any) -> None:
@@ -190,15 +221,17 @@ class StoreScreen(StepScreen):
         prefix = f"The stored copy could not be verified, so {undone}. " if stage != "stored" else ""
         return StoreFailed(prefix + problem.message, problem.fix, stage)
 
-    def _record(self, perms: KeyPermissions, service: str) -> Any:
-        from wizard.registry import KeyRecord, fingerprint
+    def _record(self, perms: KeyPermissions, vault: Any) -> Any:
+        from wizard.registry import DEFAULT_SERVICE, KeyRecord, fingerprint
+
+        service = getattr(vault, "service", DEFAULT_SERVICE)
 
         wizard, session = self.wizard, self.session
         now, profile, old = wizard.now(), session.profile, wizard.old_record
         return KeyRecord(
             label=session.label, purpose=session.purpose, env=session.env.name,
             base_url=session.env.base_url, key_type=session.key_type,
-            fingerprint=fingerprint(session.api_key), service=service, created_at=now,
+            fingerprint=fingerprint(session.api_key), service=service, store=vault.uri, created_at=now,
             last_verified_at=now, permissions=perms.as_dict(), ip_restricted=perms.ip_restricted,
             trading_expires_at=perms.trading_expires_at,
             rotation_days=(profile.rotation_days if profile else None) or (old.rotation_days if old else 90),
@@ -228,9 +261,11 @@ class StoreScreen(StepScreen):
     def _show(self) -> None:
         wizard, session = self.wizard, self.session
         backend = escape(self._backend) if self._backend else "checking…"
-        self.query_one("#where", Static).update(
-            f"Keyring: [b]{backend}[/b]\nService: [b]{escape(wizard.keyring_service)}[/b] · "
-            f"entry: [b]{escape(session.label)}[/b]")
+        if hasattr(wizard.vault(), "backend_name"):
+            where = f"Keyring: [b]{backend}[/b]\nService: [b]{escape(wizard.keyring_service)}[/b] · "
+        else:
+            where = f"Store: [b]{backend}[/b]\n"
+        self.query_one("#where", Static).update(f"{where}entry: [b]{escape(session.label)}[/b]")
         lines = []
         for stage in STAGES:
             if stage in self._done:
@@ -248,7 +283,7 @@ class StoreScreen(StepScreen):
     def can_go_next(self) -> tuple[bool, str]:
         if self.session.stored:
             return True, ""
-        return False, "Store the key to go on." if self._healthy else "The keyring must be usable first."
+        return False, "Store the key to go on." if self._healthy else "The store must be usable first."
 
 
 class _Blocked(Exception):

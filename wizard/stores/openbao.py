@@ -62,7 +62,24 @@ class OpenBaoStore(BoundedStore):
     def _where(self) -> str:
         return self.uri
 
+    def store(self, label: str, key: StoredKey) -> None:
+        """Store a key under a label no one has used: check-and-set 0, so a label another
+        machine of the fleet created meanwhile is never overwritten (CONFLICT instead)."""
+        self._run(self._create, label, key)
+
+    async def astore(self, label: str, key: StoredKey) -> None:
+        """Async :meth:`store`."""
+        await self._arun(self._create, label, key)
+
     # -- operations (worker thread) --
+    def _create(self, label: str, key: StoredKey) -> None:
+        if self._version(label):
+            raise self._error(ProblemKind.CONFLICT, f"A key labelled {label!r} is already stored at "
+                              f"{self.location.mount}/{self._path(label)} (another machine added it).",
+                              f"Choose another label, or replace it with `binance-key-wizard rotate {label}` "
+                              "on the machine that added it.")
+        self._replace(label, key)
+
     def _health(self) -> None:
         client = self._connected()
         path = self._path(f"{HEALTH_FOLDER}/{_random.token_hex(8)}")  # unique per run: runs never collide
