@@ -71,8 +71,7 @@ class StoreScreen(StepScreen):
                      "then reads it back, compares it, and proves the stored copy works with one signed "
                      "call. Your bot loads it from there.", id="store-intro")
         yield Static(id="where")
-        yield Static("[$text-muted]Store — or type another (systemd-creds:/DIR, vault+https://…) and "
-                     "press Enter:[/]", id="store-uri-label")
+        yield Static("[$text-muted]Store (type another URI and press Enter to change it):[/]", id="store-uri-label")
         yield Input(id="store-uri", placeholder="keyring · systemd-creds:/DIR · vault+https://HOST:PORT/MOUNT/PREFIX")
         yield Static(id="progress")
         yield Busy(id="busy")
