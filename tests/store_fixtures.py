@@ -104,18 +104,20 @@ def openbao(tmp_path_factory):
     address = f"127.0.0.1:{free_port()}"
     token = secrets.token_hex(16)
     server = OpenBao(f"https://{address}", token, home, home / "tls" / "vault-ca.pem", binary)
+    # Audit devices are declarative in OpenBao: a config file next to the dev flags.
+    config = home / "audit.hcl"
+    config.write_text(f'audit "file" "to-file" {{\n  options {{\n    file_path = "{home / "audit.log"}"\n  }}\n}}\n')
     log = open(home / "server.log", "wb")
     env = {**os.environ, "HOME": str(home), "BAO_DEV_ROOT_TOKEN_ID": token}  # the token never on argv
     process = subprocess.Popen(
         [binary, "server", "-dev", "-dev-tls", f"-dev-tls-cert-dir={home / 'tls'}",
-         f"-dev-listen-address={address}", "-dev-no-store-token"],
+         f"-dev-listen-address={address}", "-dev-no-store-token", f"-config={config}"],
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         try:
             _wait_ready(server, process, time.monotonic() + 30)
         except RuntimeError as exc:
             unavailable(f"OpenBao did not start: {exc}")
-        server.bao("audit", "enable", "file", f"file_path={home / 'audit.log'}")
         server.bao("auth", "enable", "approle")
         yield server
     finally:
