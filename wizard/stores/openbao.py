@@ -259,7 +259,8 @@ class OpenBaoStore(BoundedStore):
         if isinstance(exc, hvac.exceptions.VaultDown) or "sealed" in str(exc).lower():
             return self._error(ProblemKind.SEALED, f"The Vault/OpenBao server at {server} is sealed.",
                                "Ask its operator to unseal it (`bao operator unseal`), then try again.")
-        if isinstance(exc, (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized)):
+        refused = (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized)
+        if isinstance(exc, refused) or (login and isinstance(exc, hvac.exceptions.InvalidRequest)):
             if login or "invalid token" in str(exc).lower() or "token" in str(exc).lower():
                 return self._error(ProblemKind.UNAUTHENTICATED, f"The server at {server} does not accept this "
                                    "machine's token or AppRole (wrong, expired or revoked).", _TOKEN_FIX)
