@@ -293,7 +293,9 @@ async def _add(
     except Exception:
         await _forget(vault, label)  # a key the registry doesn't know about would be invisible
         raise
-    return check
+    from wizard.fleet import note_where_stored
+
+    return await asyncio.to_thread(note_where_stored, check, vault)
 
 
 async def _forget(vault: SecretStore, label: str) -> None:

@@ -104,6 +104,21 @@ async def check_unrecorded(
     return KeyCheck(label, code == lifecycle.EXIT_OK, code, perms, verdict, None, result.clock_offset_ms)
 
 
+def note_where_stored(check: KeyCheck, store: SecretStore) -> KeyCheck:
+    """``add``'s result with an info finding saying where the key went (every store but the
+    default keyring, whose result has always looked the same)."""
+    from dataclasses import replace
+
+    from wizard.policy import Verdict
+
+    if store.uri.startswith("keyring"):
+        return check
+    note = finding("stored_in", "info", f"Stored in {store.describe()}.",
+                   f"Bots read it with `load_credentials(label, store={store.uri!r})` or "
+                   f"`binance-key-wizard check --store {store.uri}`.")
+    return replace(check, verdict=Verdict((*check.findings, note)))
+
+
 def review_records(store: SecretStore, registry: Registry) -> list[KeyRecord]:
     """A record per key in ``store``: this machine's, or one built from the stored document."""
     from wizard.registry import KeyRecord
