@@ -141,6 +141,7 @@ class OpenBaoStore(BoundedStore):
         return True
 
     def _labels(self) -> list[str]:
+        _require_hvac()
         import hvac.exceptions
 
         try:
@@ -153,6 +154,7 @@ class OpenBaoStore(BoundedStore):
 
     # -- KV v2 --
     def _version(self, label: str) -> int | None:
+        _require_hvac()
         import hvac.exceptions
 
         try:
@@ -171,6 +173,7 @@ class OpenBaoStore(BoundedStore):
         return None if data is None else (version, data)
 
     def _read_version(self, label: str, version: int) -> dict | None:
+        _require_hvac()
         import hvac.exceptions
 
         try:
@@ -183,6 +186,7 @@ class OpenBaoStore(BoundedStore):
         return data if isinstance(data, dict) else None
 
     def _write(self, label: str, data: dict, *, cas: int, secrets: tuple) -> int:
+        _require_hvac()
         import hvac.exceptions
 
         try:
@@ -198,6 +202,7 @@ class OpenBaoStore(BoundedStore):
 
     def _kv(self, what: str, call: Any, *, secrets: tuple = (), missing: bool = False, conflict: bool = False) -> Any:
         """One KV call; every failure but the ones the caller handles becomes a StoreError."""
+        _require_hvac()
         import hvac.exceptions
 
         kv = self._connected().secrets.kv.v2
@@ -225,6 +230,7 @@ class OpenBaoStore(BoundedStore):
         return self._client
 
     def _login(self) -> Any:
+        _require_hvac()
         import hvac
 
         env = self._environ if self._environ is not None else os.environ
@@ -252,6 +258,7 @@ class OpenBaoStore(BoundedStore):
         return client
 
     def _failure(self, exc: BaseException, what: str, secrets: tuple, *, login: bool = False) -> StoreError:
+        _require_hvac()
         import hvac.exceptions
         import requests
 
@@ -282,6 +289,16 @@ class OpenBaoStore(BoundedStore):
 
     def _error(self, kind: ProblemKind, message: str, fix: str) -> StoreError:
         return StoreError(store_problem(kind, message, fix, self.uri))
+
+
+def _require_hvac() -> None:
+    """hvac (the Vault client) comes with the ``vault`` extra; without it, say how to get it."""
+    try:
+        import hvac  # noqa: F401
+    except ImportError:
+        raise StoreError(store_problem(
+            ProblemKind.NO_BACKEND, "The Vault/OpenBao client (hvac) is not installed.",
+            "Install it: `pip install 'binance-key-wizard[vault]'` (or `pip install hvac`).")) from None
 
 
 def _detail(exc: BaseException, secrets: tuple) -> str:
