@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.conftest import SENTINEL_SECRET
 from tests.store_fixtures import creds_dir, files_holding_piece  # noqa: F401
 from tests.test_app_full import text_of, through_ip
-from tests.test_app_harness import SIZE, make_services, settle
+from tests.test_app_harness import SIZE, make_services, press_next, settle
 from wizard.app import create_app
 from wizard.exchange.model import Environment
 from wizard.stores import open_store
@@ -25,6 +25,12 @@ async def test_the_wizard_stores_into_systemd_creds_given_with_store(sim, memory
         await pilot.press("s")
         await settle(pilot)
         assert app.session.stored, text_of(app, "#problem")
+        await press_next(pilot)  # the test step, then the summary names the store
+        await settle(pilot)
+        await press_next(pilot)
+        await settle(pilot)
+        assert app.screen.STEP == "summary", app.screen.STEP
+        assert uri in text_of(app, "#stored") and f"store={uri!r}" in text_of(app, "#snippet")
     label = app.session.label
     assert open_store(uri).load(label).secret.reveal() == SENTINEL_SECRET
     assert app.services.registry.get(label).store == uri
