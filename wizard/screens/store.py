@@ -128,8 +128,12 @@ class StoreScreen(StepScreen):
         self._failed = None if self._healthy else "checked"
         box = self.query_one(ProblemBox)
         if message.problem is not None:
-            box.show_problem("The keyring cannot hold the key safely", message.problem.message,
-                             message.problem.fix)
+            from wizard.stores.advice import with_setup_advice
+
+            # No store works here: every store there is, and how to set it up (never a plaintext file).
+            box.show_problem("The keyring cannot hold the key safely" if self._is_keyring() else
+                             "The store cannot hold the key", message.problem.message,
+                             with_setup_advice(message.problem.fix, message.problem.kind))
         else:
             box.clear()
             self._done = {"checked"}
@@ -260,7 +264,7 @@ class StoreScreen(StepScreen):
     def _show(self) -> None:
         wizard, session = self.wizard, self.session
         backend = escape(self._backend) if self._backend else "checking…"
-        if hasattr(wizard.vault(), "backend_name"):
+        if self._is_keyring():
             where = f"Keyring: [b]{backend}[/b]\nService: [b]{escape(wizard.keyring_service)}[/b] · "
         else:
             where = f"Store: [b]{backend}[/b]\n"
@@ -280,6 +284,9 @@ class StoreScreen(StepScreen):
         button.display = not session.stored
         button.label = "Store the key (s)" if self._healthy else "Check the keyring again (s)"
         self.refresh_state()
+
+    def _is_keyring(self) -> bool:
+        return hasattr(self.wizard.vault(), "backend_name")
 
     def can_go_next(self) -> tuple[bool, str]:
         if self.session.stored:
