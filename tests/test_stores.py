@@ -171,3 +171,25 @@ def test_the_health_probe_is_unique_per_run_and_leaves_nothing(creds_dir, bao_en
         assert store.check_health() is None and store.check_health() is None
         assert store.labels() == []
     assert not creds_dir.exists() or list(creds_dir.iterdir()) == []
+
+
+def test_systemd_creds_never_sees_the_secret_on_its_argv_or_environment(creds_dir, tmp_path):
+    """A wrapper records each systemd-creds run's argv and environment, then runs the real tool."""
+    import shutil
+    import stat
+
+    from wizard.stores.systemd_creds import SystemdCredsStore
+
+    record = tmp_path / "runs.log"
+    wrapper = tmp_path / "systemd-creds-recording"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {record}\nenv >> {record}\n'
+                       f'exec {shutil.which("systemd-creds")} "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    store = SystemdCredsStore(creds_dir, binary=str(wrapper))
+    assert store.check_health() is None
+    store.store(LABEL, hmac_key())
+    store.replace(LABEL, hmac_key(OTHER_KEY))
+    assert store.load(LABEL).secret == Secret(SENTINEL_SECRET)
+    runs = record.read_text()
+    assert "encrypt --name=tracker-vps1" in runs and "decrypt --name=tracker-vps1" in runs
+    assert files_holding_piece(tmp_path, SENTINEL_SECRET) == []
