@@ -166,3 +166,10 @@ def test_three_servers_share_keys_through_one_openbao(openbao, unique_prefix, tm
     assert load_credentials("bot-vps1", store=fleet.uri).api_key == keys[1].api_key
     for server in (1, 2, 3):
         assert files_holding_piece(tmp_path / f"server{server}", keys[server].secret) == []
+
+
+def test_add_to_keyring_service_records_that_service(add_key, store, sentinel_key):
+    assert add_key(sentinel_key, LABEL, "--store", "keyring:acme-bots").code == 0
+    record = Registry().get(LABEL)
+    assert (record.service, record.store, record.store_uri) == ("acme-bots", "keyring:acme-bots", "keyring:acme-bots")
+    assert ("acme-bots", LABEL) in store.entries

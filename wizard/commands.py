@@ -269,8 +269,8 @@ async def _add(
     from wizard.exchange.model import KeyMaterial
     from wizard.vault import StoredKey, VaultError
 
-    service = _service(profile)
-    vault, registry = store or open_vault(service), open_registry()
+    vault, registry = store or open_vault(_service(profile)), open_registry()
+    service = getattr(vault, "service", _service(profile))  # keyring:SERVICE names the service too
     async with gateway_factory(env, KeyMaterial(api_key, key_type, secret)) as gateway:  # type: ignore[arg-type]
         check = await lifecycle.validate_key(gateway, label=label, purpose=purpose, env=env, profile=profile)
     if check.exit_code != EXIT_OK:
