@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import signal
+import subprocess
 import threading
+import time
 
 import pytest
 
 from tests.conftest import SENTINEL_SECRET
+from tests.cli_helpers import free_port
+from tests.store_fixtures import OpenBao, _bao_binary, _wait_ready, unavailable
 from tests.store_fixtures import bao_env, openbao, unique_prefix  # noqa: F401
 from tests.vault_helpers import hmac_key
 from wizard.stores import ProblemKind, StoreError, open_store, parse_store_uri
@@ -119,8 +126,6 @@ def test_token_problems_are_sentences_with_a_fix(openbao, unique_prefix, env, ki
 
 
 def test_an_unreachable_server_and_an_untrusted_certificate_are_told_apart(openbao, unique_prefix):
-    from tests.cli_helpers import free_port
-
     closed = OpenBaoStore(parse_store_uri(f"vault+https://127.0.0.1:{free_port()}/secret/x"),
                           environ={"VAULT_TOKEN": "x"}, timeout=5)
     assert closed.check_health().kind is ProblemKind.UNREACHABLE
@@ -138,17 +143,6 @@ def test_a_mount_that_is_not_kv2_says_how_to_enable_one(openbao):
 
 def test_a_sealed_server_is_reported_as_sealed(tmp_path_factory):
     """A second, short-lived server: sealing the session's one would break the other tests."""
-    from tests.store_fixtures import _bao_binary
-
-    import os
-    import secrets
-    import signal
-    import subprocess
-    import time
-
-    from tests.cli_helpers import free_port
-    from tests.store_fixtures import OpenBao, _wait_ready, unavailable
-
     binary = _bao_binary()
     if binary is None:
         unavailable("no bao binary")
