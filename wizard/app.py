@@ -373,13 +373,15 @@ def _safe_traceback(error: BaseException | None, secrets: list[Any]) -> Any:
 def create_app(services: Services | Callable[[], Services], *, env: Environment,
                purpose: Purpose | None = None, profile: Profile | None = None,
                rotate_label: str | None = None, start_sim: bool = False,
-               store_uri: str | None = None) -> WizardApp:
+               old_key: KeyMaterial | None = None, store_uri: str | None = None) -> WizardApp:
     """Build the wizard around injected collaborators (or a builder for them, called on first use).
 
     ``rotate_label`` pre-fills the run from the registry record of the key
     being replaced. ``start_sim`` (the CLI's ``--demo``) starts the simulator
-    after the first frame and switches ``env`` to it. ``store_uri`` (``--store``, already
-    checked) is where the key goes instead of the profile's store or the keyring.
+    after the first frame and switches ``env`` to it. ``old_key`` is the rotated key as
+    loaded from the keyring (memory only): the new key is compared with it in full.
+    ``store_uri`` (``--store``, already checked) is where the key goes instead of the
+    profile's store or the keyring.
     """
     session = WizardSession(env=env, profile=profile, store_uri=store_uri)
     if profile is not None and getattr(profile, "purpose", None):
@@ -392,6 +394,7 @@ def create_app(services: Services | Callable[[], Services], *, env: Environment,
         if record is None:
             raise LookupError(f"no managed key is labelled {rotate_label!r}")
         app.old_record = record
+        app.old_key = old_key
         session.rotating_label = rotate_label
         session.label = record.label
         session.purpose = purpose or record.purpose

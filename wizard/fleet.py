@@ -1,157 +1,177 @@
-"""``check --store URI`` and ``review --store URI``: every key in a shared store, known here or not.
+"""``check`` of many keys at once: bounded concurrency, one time sync, one registry write.
 
-A fleet shares keys through one Vault/OpenBao prefix (or one systemd-creds
-directory): each server's registry knows only the keys it added. These
-functions list the store itself, use this machine's record where it has one,
-and otherwise build a record from the stored document, saying which facts are
-unknown here (:data:`wizard.stores.UNRECORDED_FACTS`). No Textual here.
+A fleet (a key per bot, per server, per sub-account) is checked with up to
+``concurrency`` keys in flight: each key is read from its store in a thread,
+then validated with one signed ``apiRestrictions`` read. What every key shares
+is done once per run: the clock offset (one ``GET /api/v3/time`` per
+environment, so N healthy keys cost N + 1 requests and weight N + 1), the
+store handle per keyring service, the profile file per path, and the registry
+write at the end. The request pacer (:mod:`wizard.exchange.pacing`) keeps the
+run under the exchange's weight limits, and a 429/418 puts the whole process in
+a cool-down (:mod:`wizard.exchange.transport`): keys not yet checked come back
+"not verified" at once instead of digging the ban deeper.
+
+Results come back in the order asked for, whatever order they finish in. No
+Textual here; python-binance is imported by the gateway, lazily.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wizard import lifecycle
-from wizard.lifecycle import EXIT_CREDENTIALS, KeyCheck, failed_check, finding
+from wizard.exchange.model import Environment, ExchangeError
+from wizard.lifecycle import EXIT_CREDENTIALS, GatewayFactory, KeyCheck, failed_check
 
 if TYPE_CHECKING:
-    from wizard.exchange.model import Environment
     from wizard.profiles import Profile
     from wizard.registry import KeyRecord, Registry
-    from wizard.stores import SecretStore
+    from wizard.vault import Vault
+
+DEFAULT_CONCURRENCY = 16
+# (done, failing, total) after each key.
+ProgressCallback = Callable[[int, int, int], None]
 
 
-def records_here(store: SecretStore, registry: Registry) -> dict[str, KeyRecord]:
-    """This machine's records of keys in ``store``."""
-    from wizard.stores import parse_store_uri
+@dataclass
+class FleetRun:
+    """What one run shares between its keys: environments, vaults, profiles, the clock sync."""
 
-    canonical = str(parse_store_uri(store.uri))
-    same = {}
-    for record in registry.all():
-        try:
-            if str(parse_store_uri(record.store_uri)) == canonical:
-                same[record.label] = record
-        except ValueError:
-            continue
-    return same
+    open_vault: Callable[[str], Vault]
+    profile_for: Callable[[KeyRecord], Profile | None]
+    env_override: Environment | None = None
+    _envs: dict[tuple[str, str | None], Environment] = field(default_factory=dict)
+    _vaults: dict[str, Vault] = field(default_factory=dict)
+    _synced: dict[int, asyncio.Lock] = field(default_factory=dict)
+    _sync_done: set[int] = field(default_factory=set)
+
+    def environment(self, record: KeyRecord) -> Environment:
+        """One Environment object per (env, base_url): gateways share their cache by identity."""
+        if self.env_override is not None:
+            return self.env_override
+        key = (record.env, record.base_url)
+        if key not in self._envs:
+            self._envs[key] = lifecycle.environment_for(record.env, record.base_url)
+        return self._envs[key]
+
+    def vault(self, service: str) -> Vault:
+        """One vault per keyring service (its backend is resolved once, its locks are per label)."""
+        if service not in self._vaults:
+            self._vaults[service] = self.open_vault(service)
+        return self._vaults[service]
+
+    def store_for(self, record: KeyRecord) -> Vault:
+        """The store ``record``'s key lives in, one per URI: the keyring's per service through
+        ``open_vault``, the others (systemd-creds, Vault/OpenBao) from the recorded URI."""
+        from wizard.stores import open_store, parse_store_uri
+
+        where = parse_store_uri(record.store_uri)
+        if where.kind == "keyring":
+            return self.vault(where.service)
+        uri = str(where)  # a store URI never equals a service name: those can't hold ':'
+        if uri not in self._vaults:
+            self._vaults[uri] = open_store(where)
+        return self._vaults[uri]
+
+    async def sync_clock_once(self, env: Environment, gateway_factory: GatewayFactory) -> None:
+        """The run's one time sync per environment; later keys reuse the offset.
+
+        Concurrent keys wait for the first one's sync rather than each sending
+        their own. A failed sync is not repeated here: each key's own check then
+        syncs (and reports the problem) itself.
+        """
+        lock = self._synced.setdefault(id(env), asyncio.Lock())
+        async with lock:
+            if id(env) in self._sync_done:
+                return
+            self._sync_done.add(id(env))
+            try:
+                async with gateway_factory(env, None) as gateway:
+                    await gateway.sync_time()
+            except ExchangeError:
+                pass
 
 
-async def store_labels(store: SecretStore, registry: Registry) -> list[str]:
-    """Every label in the store; for a store that can't list (the keyring), the recorded ones."""
-    listed = await store.alabels()
-    if listed is None:
-        return sorted(records_here(store, registry))
-    return listed
-
-
-async def check_store(
-    store: SecretStore, labels: list[str], registry: Registry, gateway_factory: Any, *,
-    env: Environment | None = None, profile: Profile | None = None,
-    record_profile: Any = lambda record: None,
+async def check_fleet(
+    labels: list[str],
+    records: dict[str, KeyRecord],
+    *,
+    registry: Registry,
+    gateway_factory: GatewayFactory,
+    run: FleetRun,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: ProgressCallback | None = None,
 ) -> list[KeyCheck]:
-    """Check ``labels`` (default: every key in ``store``), with the record where this machine has one."""
-    from wizard.stores import StoreError
+    """Check ``labels`` (in this order) with at most ``concurrency`` keys in flight.
+
+    Unknown labels are exit 3 without any request. What each check read goes
+    to the registry in one write at the end (also when the run is interrupted).
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    results: list[KeyCheck | None] = [None] * len(labels)
+    changes: dict[str, tuple[str, dict[str, Any]]] = {}
+    gate = asyncio.Semaphore(concurrency)
+    counts = [0, 0]  # done, failing
+
+    def finished(index: int, result: KeyCheck) -> None:
+        results[index] = result
+        counts[0] += 1
+        counts[1] += 0 if result.ok else 1
+        if progress is not None:
+            progress(counts[0], counts[1], len(labels))
+
+    async def one(index: int, label: str) -> None:
+        record = records.get(label)
+        if record is None:
+            finished(index, failed_check(label, EXIT_CREDENTIALS, lifecycle.credentials_missing(label)))
+            return
+        async with gate:
+            if record.pending:  # an add that is running or died: report it, never judge it as a key
+                from wizard.adding import unfinished_add_check
+
+                result = await unfinished_add_check(record, run.store_for(record), registry)
+            else:
+                result = await _check_record(record, run, gateway_factory)
+        found = lifecycle.registry_changes(result)
+        if found:
+            changes[label] = (record.fingerprint, found)
+            result = lifecycle.after_check(result, dataclasses.replace(record, **found))
+        finished(index, result)
+
+    not_recorded = None
+    try:
+        await asyncio.gather(*(one(i, label) for i, label in enumerate(labels)))
+    finally:  # what was read is recorded even if the run is cut short
+        if changes:
+            not_recorded = _record_all(registry, changes)
+    done = [r for r in results if r is not None]
+    if not_recorded is None:
+        return done
+    return [lifecycle.with_finding(r, not_recorded) if r.label in changes else r for r in done]
+
+
+def _record_all(registry: Registry, changes: dict[str, tuple[str, dict[str, Any]]]) -> Any:
+    """One registry write for the run; a registry that can't be written (read-only HOME) is a
+    warning on each key, since the verdicts came from the exchange and stand."""
+    from wizard.registry import RegistryError
 
     try:
-        wanted = list(dict.fromkeys(labels)) or await store_labels(store, registry)
-    except StoreError as exc:
-        return [failed_check(None, EXIT_CREDENTIALS, lifecycle.keyring_unusable(exc.problem))]
-    if not wanted:
-        return [failed_check(None, EXIT_CREDENTIALS, _empty(store))]
-    known = records_here(store, registry)
-    results = []
-    for label in wanted:
-        record = known.get(label)
-        if record is not None:
-            results.append(await lifecycle.check_stored(
-                record, store, registry, gateway_factory, env=env, profile=profile or record_profile(record)))
-        else:
-            results.append(await check_unrecorded(label, store, gateway_factory, env=env, profile=profile))
-    return results
+        registry.update_many(changes)
+    except RegistryError as exc:
+        return lifecycle.not_recorded(exc)
+    return None
 
 
-async def check_unrecorded(
-    label: str, store: SecretStore, gateway_factory: Any, *, env: Environment | None = None,
-    profile: Profile | None = None,
-) -> KeyCheck:
-    """Check a key this machine has no record of: its purpose comes from ``profile``, else from
-    what the key may do (spot trading on: judged as a spot key), and a warning says so."""
-    from wizard.policy import Verdict, evaluate_permissions
-    from wizard.stores import StoreError
-    from wizard.vault import KeyringProblemKind
-
-    try:
-        stored = await store.aload(label)
-    except StoreError as exc:
-        missing = exc.problem.kind is KeyringProblemKind.NOT_FOUND
-        return failed_check(label, EXIT_CREDENTIALS,
-                            lifecycle.credentials_missing(label) if missing else lifecycle.keyring_unusable(exc.problem))
-    env = env or stored.environment()
-    purpose = profile.purpose if profile else "read"
-    async with gateway_factory(env, stored.key_material()) as gateway:
-        result = await lifecycle.validate_key(gateway, label=label, purpose=purpose, env=env, profile=profile)
-    perms = result.permissions
-    if perms is None:
-        return result
-    verdict = result.verdict
-    if profile is None and perms.spot_trading:
-        purpose = "spot"
-        skew = tuple(f for f in verdict.findings if f.id == "clock_skew")
-        verdict = Verdict((*evaluate_permissions(perms, "spot", env=env, profile=None).findings, *skew))
-    note = _unrecorded_note(label, purpose, profile is not None)
-    verdict = Verdict((*verdict.findings, note))
-    code = lifecycle.exit_code_for(verdict)
-    return KeyCheck(label, code == lifecycle.EXIT_OK, code, perms, verdict, None, result.clock_offset_ms)
-
-
-def note_where_stored(check: KeyCheck, store: SecretStore) -> KeyCheck:
-    """``add``'s result with an info finding saying where the key went (every store but the
-    default keyring, whose result has always looked the same)."""
-    from dataclasses import replace
-
-    from wizard.policy import Verdict
-
-    if store.uri.startswith("keyring"):
-        return check
-    note = finding("stored_in", "info", f"Stored in {store.describe()}.",
-                   f"Bots read it with `load_credentials(label, store={store.uri!r})` or "
-                   f"`binance-key-wizard check --store {store.uri}`.")
-    return replace(check, verdict=Verdict((*check.findings, note)))
-
-
-def review_records(store: SecretStore, registry: Registry) -> list[KeyRecord]:
-    """A record per key in ``store``: this machine's, or one built from the stored document."""
-    from wizard.registry import KeyRecord
-    from wizard.stores import StoreError, UNRECORDED_FACTS, record_from_stored
-
-    known = records_here(store, registry)
-    listed = store.labels()
-    records = []
-    for label in (sorted(known) if listed is None else listed):
-        if label in known:
-            records.append(known[label])
-            continue
-        try:
-            records.append(record_from_stored(label, store.load(label), store.uri))
-        except StoreError:
-            # Listed but unreadable here (no permission, damaged): still shown, with nothing known.
-            records.append(KeyRecord(label=label, purpose="unknown", store=store.uri, rotation_days=None,
-                                     extra={"unrecorded": [*UNRECORDED_FACTS, "fingerprint"]}))
-    return records
-
-
-def _unrecorded_note(label: str, purpose: str, from_profile: bool) -> Any:
-    how = "the profile's purpose" if from_profile else f"what the key may do (judged as a {purpose!r} key)"
-    return finding(
-        "not_recorded_here", "warn",
-        f"This machine has no record of {label!r}: it was checked against {how}; its intended purpose, "
-        "creation date and rotation schedule are unknown here.",
-        "Check it from the machine that added it, or pass --profile with the bot's profile.",
-    )
-
-
-def _empty(store: SecretStore) -> Any:
-    return finding(
-        "credentials_missing", "block", f"No keys are stored in {store.describe()}.",
-        f"Add one with `binance-key-wizard add LABEL --api-key KEY --store {store.uri}`.",
-    )
+async def _check_record(record: KeyRecord, run: FleetRun, gateway_factory: GatewayFactory) -> KeyCheck:
+    env = run.environment(record)
+    # The store is read first: a key that can't be loaded costs no request at all.
+    stored = await lifecycle.load_stored(run.store_for(record), record.label)
+    if isinstance(stored, KeyCheck):
+        return stored
+    await run.sync_clock_once(env, gateway_factory)
+    return await lifecycle.judge_stored(record, stored, gateway_factory, env=env, profile=run.profile_for(record))

@@ -39,6 +39,7 @@ PENDING_SUFFIX = "\x1fpending"
 PROBE_USERNAME = "\x1fhealth-check"
 WINDOWS_MAX_CHARS = 1280  # CRED_MAX_CREDENTIAL_BLOB_SIZE (2560 bytes) in UTF-16
 T = TypeVar("T")
+_RESOLVING = threading.Lock()
 
 
 # Every store raises the one StoreError; the keyring's name for it stays for its callers.
@@ -72,7 +73,11 @@ class Vault:
         self._resolved: Any = None
         self.service = service
         self.timeout = timeout
-        self._lock = threading.Lock()  # one operation at a time: a retry waits for a hung call
+        # One operation at a time per label (a retry waits for a hung call on the same
+        # entry); different labels go in parallel: Secret Service calls are per item
+        # and keyring opens a D-Bus connection per call, so threads share nothing.
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     @property
     def backend(self) -> Any:
@@ -167,7 +172,7 @@ class Vault:
             if not future.set_running_or_notify_cancel():
                 return
             try:
-                with self._lock:
+                with self._lock_for(str(args[0]) if args else PROBE_USERNAME):
                     op.check()
                     result = fn(op, *args)
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
@@ -177,6 +182,10 @@ class Vault:
 
         threading.Thread(target=body, name="vault", daemon=True).start()
         return op, future
+
+    def _lock_for(self, label: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(label, threading.Lock())
 
     def _timed_out(self, op: _Op) -> VaultError:
         op.abandoned.set()
@@ -211,11 +220,15 @@ class Vault:
         """The backend to use, or VaultError if it is not a real OS keyring."""
         if self._resolved is not None:
             return self._resolved
+        with _RESOLVING:  # threads of a concurrent check must not race keyring's own set-up
+            return self._resolve()
+
+    def _resolve(self) -> Any:
+        if self._resolved is not None:
+            return self._resolved
         backend = self._given
         if backend is None:
-            import keyring
-
-            backend = keyring.get_keyring()
+            backend = _configured_backend()
         if is_chainer(backend):
             # Use the chain's best OS keyring directly, so reads never fall through to a file.
             children = list(backend.backends)
@@ -265,14 +278,23 @@ class Vault:
     def _health(self, op: _Op) -> None:
         self._backend()
         probe = Secret(_random.token_urlsafe(16))
+        # A name of its own per call: concurrent runs must not overwrite or delete each other's probe.
+        name = f"{PROBE_USERNAME}-{_random.token_hex(8)}"
         try:
-            self._put_verified(PROBE_USERNAME, probe, ())
+            self._put_verified(name, probe, ())
         finally:
-            self._forget(PROBE_USERNAME)
+            self._forget(name)
 
     def _load(self, op: _Op, label: str) -> StoredKey:
-        pending = self._get(label + PENDING_SUFFIX)
         doc = self._get(label)
+        if doc is not None:
+            try:
+                return StoredKey.from_json(doc)
+            except ValueError:
+                pass  # damaged: a side copy may hold the verified new key
+        # The side copy matters only when the main entry is missing or damaged, so a
+        # healthy load is one keyring read, not two.
+        pending = self._get(label + PENDING_SUFFIX)
         if doc is None and pending is None:
             message = f"No key labelled {label!r} is stored in the keyring (service {self.service!r})."
             raise VaultError(problem(KeyringProblemKind.NOT_FOUND, message, self._name()))
@@ -365,6 +387,19 @@ class Vault:
                     problem(KeyringProblemKind.UNAVAILABLE, f"The keyring did not delete {label!r}.", self._name())
                 )
         return existed
+
+
+def _configured_backend() -> Any:
+    """keyring's configured backend; a name that doesn't load (a typo in PYTHON_KEYRING_BACKEND or
+    keyringrc.cfg) is an unusable keyring (exit 3), not a crash."""
+    import keyring
+
+    try:
+        return keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - ImportError, AttributeError, whatever the config names
+        message = (f"The keyring backend configured by PYTHON_KEYRING_BACKEND or keyringrc.cfg can't be "
+                   f"loaded ({type(exc).__name__}): check the name for a typo, or remove the setting.")
+        raise VaultError(problem(KeyringProblemKind.UNAVAILABLE, message, "the configured keyring")) from None
 
 
 class _NoBackend:
