@@ -211,8 +211,8 @@ def _add_handoff_parsers(sub: argparse._SubParsersAction) -> None:
     run.add_argument("label", help="the label the key is stored under")
     run.add_argument("--as", dest="preset", choices=preset_names(), default=preset_names()[0],
                      help="which environment variables the bot reads (default: generic)")
-    run.add_argument("--store", metavar="URI", help="where the key is stored (default: where the registry "
-                     "says; keyring or keyring:SERVICE)")
+    run.add_argument("--store", metavar="URI", help="where the key is stored (default: $CREDENTIALS_DIRECTORY "
+                     "under a systemd unit, else where this machine's registry says, else the OS keyring)")
     run.add_argument("--allow-unverified", action="store_true",
                      help="start the bot even when the exchange can't be reached to check the key (says so)")
 
