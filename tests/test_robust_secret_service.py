@@ -210,3 +210,57 @@ def test_add_is_undumpable_while_it_waits_for_the_secret(stress):
     line = proc.stderr.readline()  # stdin stays open meanwhile: add is waiting for the secret
     proc.communicate(timeout=60)  # closes stdin: add ends with "no secret"
     assert line.strip() == "dumpable 0"
+
+
+def _in_own_mount_namespace(setup: str, argv: list[str], env: dict, stdin: str = "") -> subprocess.CompletedProcess:
+    """Run ``argv`` after ``setup`` (mount commands) in a private mount namespace (root only)."""
+    script = f"set -e; {setup}; exec \"$@\""
+    return subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", *argv], input=stdin, capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=90)
+
+
+def _seed_verified_key(stress: Stress, label: str, key) -> None:
+    from wizard.exchange.model import Environment
+    from wizard.registry import KeyRecord, Registry, fingerprint
+    from wizard.secret import Secret
+    from wizard.vault import StoredKey, Vault
+
+    env = Environment.custom(stress.sim.base_url)
+    Vault(service=stress.service).store(label, StoredKey(key.api_key, "hmac", Secret(key.secret), env.name,
+                                                         env.base_url))
+    Registry().put(KeyRecord(label, env=env.name, base_url=env.base_url, fingerprint=fingerprint(key.api_key),
+                             service=stress.service, profile=stress.profile))
+
+
+@pytest.fixture
+def mounts():
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("needs unshare -m (root) for a read-only or full file system")
+
+
+def test_read_only_and_full_config_dirs(stress, mounts, isolated_home):
+    """A read-only config dir: `check` still reports (a warning that nothing was recorded). A full
+    disk: `add` stores nothing and says why (exit 3). Real mounts, not patched calls."""
+    from wizard.registry import default_path
+
+    config = default_path().parent
+    key = stress.sim.keys["read_only"]
+    add = [sys.executable, "-m", "wizard", "add", "disk-bot", "--api-key", key.api_key,
+           "--base-url", stress.sim.base_url, "--profile", stress.profile, "--json"]
+    _seed_verified_key(stress, "disk-bot", key)  # in-process: a subprocess add costs ~4 s here
+    ro = _in_own_mount_namespace(f"mount --bind {config} {config}; mount -o remount,bind,ro {config}",
+                                 [sys.executable, "-m", "wizard", "check", "disk-bot", "--json"], stress.env)
+    assert ro.returncode == 0, ro.stdout + ro.stderr
+    assert "registry_not_updated" in {f["id"] for f in json.loads(ro.stdout)["keys"][0]["findings"]}
+
+    full_home = isolated_home / "full"
+    full_home.mkdir()
+    fill = (f"mount -t tmpfs -o size=64k tmpfs {full_home}; "
+            f"dd if=/dev/zero of={full_home}/filler bs=4k 2>/dev/null || true")
+    env = stress.env | {"XDG_CONFIG_HOME": str(full_home)}
+    full = _in_own_mount_namespace(fill, [*add[:4], "full-bot", *add[5:]], env, stdin=key.secret)
+    assert full.returncode == 3, full.stdout + full.stderr
+    finding = json.loads(full.stdout)["findings"][0]
+    assert finding["id"] == "registry_unusable" and "No space left" in finding["message"]
+    assert "full-bot" not in _usernames(stress.service)
