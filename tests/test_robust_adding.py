@@ -221,3 +221,15 @@ def test_ctrl_c_during_add_exits_130_in_one_line_and_rolls_back(cli, sim, use_ke
     assert result.code == 130
     assert result.err.strip().count("\n") == 0 and "interrupted" in result.err
     assert keyring.entries == {} and registry_labels() == []
+
+
+def test_check_names_a_keyring_entry_that_is_not_the_recorded_key(add_key, cli, sim, store):
+    """A rotation killed between replacing the keyring entry and recording it: the two disagree."""
+    assert add_key("read_only").code == 0
+    other = sim.keys["ed25519"]
+    Vault(store).replace(LABEL, StoredKey(other.api_key, "ed25519", Secret(other.private_key_pem),
+                                          "custom", sim.base_url))
+    result = cli("check", LABEL, "--json")
+    assert result.code == 0, result.out
+    assert "store_record_mismatch" in result.ids()
+    assert fingerprint(other.api_key) in result.out

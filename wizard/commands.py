@@ -289,7 +289,7 @@ async def _check_all(labels: list[str], env: Environment | None, profile: Profil
             continue
         vault = open_vault(record.service)
         if record.pending:  # an add that is running or died: report it, never judge it as a key
-            from wizard.adding import unfinished_add_check
+            from wizard.consistency import unfinished_add_check
 
             results.append(await unfinished_add_check(record, vault, registry))
             continue

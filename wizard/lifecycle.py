@@ -262,6 +262,8 @@ async def check_stored(
         missing = exc.problem.kind is KeyringProblemKind.NOT_FOUND
         return failed_check(label, EXIT_CREDENTIALS,
                             credentials_missing(label) if missing else keyring_unusable(exc.problem))
+    from wizard.consistency import record_check, with_mismatch_warning
+
     env = env or environment_for(record.env, record.base_url)
     async with gateway_factory(env, key_material(stored)) as gateway:
         result = await validate_key(gateway, label=label, purpose=record.purpose, env=env, profile=profile,
@@ -272,23 +274,8 @@ async def check_stored(
                                    "trading_expires_at": perms.trading_expires_at}
         if result.ok:
             changes["last_verified_at"] = utcnow()
-        result = _record_check(registry, label, changes, result)
-    return result
-
-
-def _record_check(registry: Registry, label: str, changes: dict[str, Any], result: KeyCheck) -> KeyCheck:
-    """Write what ``check`` read; a registry that can't be written (read-only HOME) is a warning,
-    since the verdict itself came from the exchange and stands."""
-    from wizard.policy import Verdict
-    from wizard.registry import RegistryError
-
-    try:
-        registry.update(label, **changes)
-    except RegistryError as exc:
-        warning = finding("registry_not_updated", "warn", f"The result was not recorded: {exc}",
-                          "Make the config directory writable so `review` shows when keys were last verified.")
-        return replace(result, verdict=Verdict((*result.verdict.findings, warning)))
-    return result
+        result = record_check(registry, label, changes, result)
+    return with_mismatch_warning(result, record, stored)
 
 
 # --- rotation --------------------------------------------------------------------------------
