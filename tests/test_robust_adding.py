@@ -232,4 +232,5 @@ def test_check_names_a_keyring_entry_that_is_not_the_recorded_key(add_key, cli, 
     result = cli("check", LABEL, "--json")
     assert result.code == 0, result.out
     assert "store_record_mismatch" in result.ids()
-    assert fingerprint(other.api_key) in result.out
+    messages = " ".join(f["message"] for f in result.json["keys"][0]["findings"])
+    assert fingerprint(other.api_key) in messages and fingerprint(sim.keys["read_only"].api_key) in messages
