@@ -16,6 +16,8 @@ import threading
 from contextlib import contextmanager
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.cli_helpers import LABEL, ROOT, add_key, cli, registry_labels, store, use_keyring  # noqa: F401
 from tests.conftest import SENTINEL_SECRET
@@ -307,3 +309,35 @@ def test_a_stored_document_never_reaches_the_crash_report():
     except ValueError as exc:
         text = secret_free_report(exc) + str(exc)
     assert SENTINEL_SECRET[:12] not in text and API_KEY[:12] not in text
+
+
+# --- properties --------------------------------------------------------------------------------
+
+
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(), st.booleans(), st.text(),
+                 st.none()))
+def test_server_time_is_a_plausible_ms_clock_or_an_unexpected_answer(value):
+    """Oracle: a finite number of ms after 1970 and before the year 3000, and not a bool."""
+    import math
+
+    from wizard.exchange.parse import UnexpectedAnswer, server_time_ms
+
+    plausible = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                 and math.isfinite(value) and 0 < value < 32503680000000)
+    try:
+        result = server_time_ms({"serverTime": value})
+    except UnexpectedAnswer:
+        assert not plausible
+    else:
+        assert plausible and result == int(value)
+
+
+@given(st.text(min_size=1, max_size=40), st.text(min_size=1, max_size=40))
+def test_lock_file_names_are_plain_and_one_per_label(first, second):
+    import re
+
+    from wizard.locking import label_lock_name
+
+    for label in (first, second):
+        assert re.fullmatch(r"[a-z0-9_-]{1,40}-[0-9a-f]{16}\.lock", label_lock_name(label))
+    assert (label_lock_name(first) == label_lock_name(second)) == (first == second)
