@@ -128,7 +128,7 @@ def _finish(proc: subprocess.Popen) -> tuple[int, dict]:
 
 def test_two_adds_of_the_same_label_one_wins_the_other_exits_2(stress):
     for round_ in range(max(ROUNDS, 3)):
-        label = f"race-bot-{round_}"
+        label = f"race-tracker-vps{round_}"
         procs = [stress.start_add(label, "read_only"), stress.start_add(label, "ed25519")]
         results = [_finish(p) for p in procs]
         codes = sorted(code for code, _ in results)
@@ -140,7 +140,7 @@ def test_two_adds_of_the_same_label_one_wins_the_other_exits_2(stress):
 
 def test_adds_of_different_labels_at_once_all_succeed(stress):
     for round_ in range(max(ROUNDS, 1)):
-        procs = [stress.start_add(f"pair-bot-{round_}-{n}", kind)
+        procs = [stress.start_add(f"pair-tracker-vps{round_}-{n}", kind)
                  for n, kind in enumerate(("read_only", "ed25519", "read_only"))]
         results = [_finish(p) for p in procs]
         assert [code for code, _ in results] == [0, 0, 0], results
@@ -148,18 +148,20 @@ def test_adds_of_different_labels_at_once_all_succeed(stress):
 
 
 def test_an_add_killed_at_a_random_moment_leaves_nothing_unreported(stress):
-    """SIGKILL and SIGINT at a random moment of an add (one takes ~3-5 s here), round after round;
+    """SIGKILL and SIGINT at a random moment of an add, round after round;
     every other round the moment is drawn from the short window between the pending record and
     the final one (store, read-back, signed call), which a uniform draw rarely hits."""
     rng = random.Random(os.environ.get("WIZARD_STRESS_SEED", str(time.time_ns())))
     for round_ in range(max(ROUNDS, 4)):
         sig = (signal.SIGKILL, signal.SIGKILL, signal.SIGINT, signal.SIGINT)[round_ % 4]
-        label = f"killed-bot-{round_}"
+        label = f"killed-tracker-vps{round_}"
         proc = stress.start_add(label)
-        if round_ % 2:
-            kill_at = proc.started + rng.uniform(0.3, 4.5)
+        if round_ % 2:  # anywhere from start-up to just past the store (measured in the round before)
+            kill_at = proc.started + rng.uniform(0.3, max(1.0, 1.5 * pending_after))
         else:
-            kill_at = _wait_for_pending(label) + rng.uniform(0, 0.4)
+            seen = _wait_for_pending(label)
+            pending_after = seen - proc.started
+            kill_at = seen + rng.uniform(0, 0.4)
         time.sleep(max(0.0, kill_at - time.monotonic()))
         proc.send_signal(sig)
         delay = kill_at - proc.started
@@ -182,7 +184,7 @@ def test_endless_stdin_ends_fast_with_bounded_memory(stress):
     argv = [sys.executable, "-c", "import resource, runpy, sys; "
             "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)); sys.argv = ['wizard'] + sys.argv[1:]; "
             "runpy.run_module('wizard', run_name='__main__')",
-            "add", "zero-bot", "--api-key", key.api_key, "--base-url", stress.sim.base_url,
+            "add", "zero-tracker-vps", "--api-key", key.api_key, "--base-url", stress.sim.base_url,
             "--profile", stress.profile, "--json"]
     for extra, stdin in (([], "/dev/zero"), (["--private-key-file", "/dev/zero"], "/dev/null")):
         started = time.monotonic()
@@ -203,7 +205,7 @@ def test_add_is_undumpable_while_it_waits_for_the_secret(stress):
             "def report():\n    time.sleep(2); print('dumpable', ctypes.CDLL(None).prctl(3, 0, 0, 0, 0), "
             "file=sys.stderr, flush=True)\n"
             "threading.Thread(target=report, daemon=True).start()\n"
-            f"main(['add', 'dump-bot', '--api-key', '{key.api_key}', '--base-url', '{stress.sim.base_url}', "
+            f"main(['add', 'dump-tracker-vps', '--api-key', '{key.api_key}', '--base-url', '{stress.sim.base_url}', "
             f"'--profile', '{stress.profile}'])\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, env=stress.env)
@@ -246,11 +248,11 @@ def test_read_only_and_full_config_dirs(stress, mounts, isolated_home):
 
     config = default_path().parent
     key = stress.sim.keys["read_only"]
-    add = [sys.executable, "-m", "wizard", "add", "disk-bot", "--api-key", key.api_key,
+    add = [sys.executable, "-m", "wizard", "add", "disk-tracker-vps", "--api-key", key.api_key,
            "--base-url", stress.sim.base_url, "--profile", stress.profile, "--json"]
-    _seed_verified_key(stress, "disk-bot", key)  # in-process: a subprocess add costs ~4 s here
+    _seed_verified_key(stress, "disk-tracker-vps", key)  # in-process: a subprocess add costs ~4 s here
     ro = _in_own_mount_namespace(f"mount --bind {config} {config}; mount -o remount,bind,ro {config}",
-                                 [sys.executable, "-m", "wizard", "check", "disk-bot", "--json"], stress.env)
+                                 [sys.executable, "-m", "wizard", "check", "disk-tracker-vps", "--json"], stress.env)
     assert ro.returncode == 0, ro.stdout + ro.stderr
     assert "registry_not_updated" in {f["id"] for f in json.loads(ro.stdout)["keys"][0]["findings"]}
 
@@ -259,8 +261,8 @@ def test_read_only_and_full_config_dirs(stress, mounts, isolated_home):
     fill = (f"mount -t tmpfs -o size=64k tmpfs {full_home}; "
             f"dd if=/dev/zero of={full_home}/filler bs=4k 2>/dev/null || true")
     env = stress.env | {"XDG_CONFIG_HOME": str(full_home)}
-    full = _in_own_mount_namespace(fill, [*add[:4], "full-bot", *add[5:]], env, stdin=key.secret)
+    full = _in_own_mount_namespace(fill, [*add[:4], "full-tracker-vps", *add[5:]], env, stdin=key.secret)
     assert full.returncode == 3, full.stdout + full.stderr
     finding = json.loads(full.stdout)["findings"][0]
     assert finding["id"] == "registry_unusable" and "No space left" in finding["message"]
-    assert "full-bot" not in _usernames(stress.service)
+    assert "full-tracker-vps" not in _usernames(stress.service)

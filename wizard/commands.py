@@ -200,14 +200,15 @@ def _parse_add_args(args: argparse.Namespace) -> tuple[str, str, Environment, Pr
 
 async def _add(
     label: str, api_key: str, key_type: str, secret: Secret, env: Environment, purpose: str,
-    profile: Profile | None,
+    profile: Profile | None, gateways: lifecycle.GatewayFactory | None = None,
 ) -> KeyCheck:
     from wizard.exchange.model import KeyMaterial
     from wizard.vault import StoredKey, VaultError
 
+    gateways = gateways or gateway_factory
     service = _service(profile)
     vault, registry = open_vault(service), open_registry()
-    async with gateway_factory(env, KeyMaterial(api_key, key_type, secret)) as gateway:  # type: ignore[arg-type]
+    async with gateways(env, KeyMaterial(api_key, key_type, secret)) as gateway:  # type: ignore[arg-type]
         check = await lifecycle.validate_key(gateway, label=label, purpose=purpose, env=env, profile=profile)
     if check.exit_code != EXIT_OK:
         return check
@@ -219,17 +220,19 @@ async def _add(
         # The label's lock spans "is it free?", the store and the record (wizard/adding.py).
         async with NewLabel(registry, vault, record) as claim:
             await vault.astore(label, stored)
-            problem = await lifecycle.verify_stored_copy(vault, label, env, gateway_factory)
-            if problem is None:
-                await claim.finish()
+            # The read-back copy's read is judged too, and it is the last word: a key whose
+            # withdrawals were switched on since the first read is rolled back (exit 1).
+            check = await lifecycle.verify_stored_copy(vault, label, env, gateways, purpose=purpose,  # type: ignore[arg-type]
+                                                       profile=profile)
+            if check.ok:
+                await claim.finish(lifecycle.new_record(label, purpose, env, api_key, key_type, service,
+                                                        check, profile))
     except LabelTaken:  # another run took the label meanwhile
         return failed_check(label, EXIT_USAGE, _label_taken(label))
     except LabelBusy:
         return failed_check(label, EXIT_USAGE, _label_busy(label))
     except VaultError as exc:
         return failed_check(label, EXIT_CREDENTIALS, lifecycle.keyring_unusable(exc.problem))
-    if problem is not None:
-        return lifecycle.problem_check(label, problem, check.permissions)
     return check
 
 
@@ -257,16 +260,33 @@ def check(args: argparse.Namespace) -> int:
     try:
         env_override = _env_override(args)
         profile = load_profile_arg(getattr(args, "profile", None))
+        options = _fleet_options(args)
     except UsageError as exc:
         out.usage_error(None, exc)
         return EXIT_USAGE
     from wizard.registry import RegistryError
 
     try:
-        checks = run(_check_all(list(args.labels), env_override, profile))
+        checks = run(_check_all(list(args.labels), env_override, profile, json_mode=args.json, **options))
     except RegistryError as exc:
         checks = [failed_check(None, EXIT_CREDENTIALS, lifecycle.registry_unusable(exc))]
-    return out.check_results(checks)
+    worst = out.check_results(checks)
+    if getattr(args, "strict", False) and worst == EXIT_OK and urgent_warnings(checks):
+        out.error(f"--strict: {', '.join(urgent_warnings(checks))} needs action soon.")
+        return EXIT_STRICT
+    return worst
+
+
+# `check --strict` (the daily timer of `systemd-unit --watch`) fails on these warnings too:
+# Binance is about to untick trading (within a week), or the rotation date has passed.
+URGENT_WARNING_IDS = ("trading_expires_soon", "rotation_due")
+EXIT_STRICT = 6
+
+
+def urgent_warnings(checks: list[KeyCheck]) -> list[str]:
+    """``label: finding-id`` for every urgent warning among ``checks``."""
+    return [f"{c.label}: {f.id}" for c in checks for f in c.findings
+            if f.id in URGENT_WARNING_IDS and f.severity == "warn"]
 
 
 def _env_override(args: argparse.Namespace) -> Environment | None:
@@ -275,28 +295,63 @@ def _env_override(args: argparse.Namespace) -> Environment | None:
     return None
 
 
-async def _check_all(labels: list[str], env: Environment | None, profile: Profile | None) -> list[KeyCheck]:
+def _fleet_options(args: argparse.Namespace) -> dict[str, Any]:
+    from wizard.fleet import DEFAULT_CONCURRENCY
+
+    concurrency = getattr(args, "concurrency", None) or DEFAULT_CONCURRENCY
+    budget = getattr(args, "max_weight", None)
+    if not 1 <= concurrency <= 256:
+        raise UsageError("concurrency_invalid", f"--concurrency {concurrency} is out of range.",
+                         "Give a number from 1 (one key at a time) to 256.")
+    if budget is not None and budget < 1:
+        raise UsageError("max_weight_invalid", f"--max-weight {budget} is out of range.",
+                         "Give the request weight per minute this run may use, at least 1.")
+    return {"concurrency": concurrency, "max_weight": budget}
+
+
+async def _check_all(labels: list[str], env: Environment | None, profile: Profile | None, *,
+                     json_mode: bool = True, concurrency: int | None = None,
+                     max_weight: int | None = None) -> list[KeyCheck]:
+    from wizard.fleet import DEFAULT_CONCURRENCY, FleetRun, check_fleet
+    from wizard.progress import progress_bar
+
     registry = open_registry()
     records = {r.label: r for r in registry.all()}
     wanted = list(dict.fromkeys(labels)) or list(records)
     if not wanted:
         return [failed_check(None, EXIT_CREDENTIALS, _no_keys())]
-    results = []
-    for label in wanted:
-        record = records.get(label)
-        if record is None:
-            results.append(failed_check(label, EXIT_CREDENTIALS, lifecycle.credentials_missing(label)))
-            continue
-        vault = open_vault(record.service)
-        if record.pending:  # an add that is running or died: report it, never judge it as a key
-            from wizard.consistency import unfinished_add_check
+    profiles: dict[str | None, Profile | None] = {}
 
-            results.append(await unfinished_add_check(record, vault, registry))
-            continue
-        profile_now = profile or record_profile(record)
-        results.append(await lifecycle.check_stored(
-            record, vault, registry, gateway_factory, env=env, profile=profile_now))
-    return results
+    def profile_for(record: KeyRecord) -> Profile | None:
+        # One parse per profile file, not one per key.
+        ref = getattr(record, "profile", None)
+        if profile is not None:
+            return profile
+        if ref not in profiles:
+            profiles[ref] = record_profile(record)
+        return profiles[ref]
+
+    if max_weight is not None:
+        _set_weight_budget(env, records.values(), wanted, max_weight)
+    bar = progress_bar(len(wanted), what="checking keys", json_mode=json_mode)
+    try:
+        return await check_fleet(
+            wanted, records, registry=registry, gateway_factory=gateway_factory,
+            run=FleetRun(open_vault=open_vault, profile_for=profile_for, env_override=env),
+            concurrency=concurrency or DEFAULT_CONCURRENCY, progress=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _set_weight_budget(env: Environment | None, records: Any, wanted: list[str], budget: int) -> None:
+    """``--max-weight``: every API root this run talks to gets the budget."""
+    from wizard.exchange.pacing import set_budget
+
+    roots = {env.api_url} if env is not None else {
+        lifecycle.environment_for(r.env, r.base_url).api_url for r in records if r.label in wanted}
+    for root in roots:
+        set_budget(root, budget)
 
 
 def _no_keys() -> Any:
@@ -370,7 +425,7 @@ def rotate(args: argparse.Namespace) -> int:
 
     services = Services(gateway_factory=gateway_factory, vault=vault, registry=registry)
     app = create_app(services, env=start.env, purpose=start.old_record.purpose, profile=profile,
-                     rotate_label=args.label)
+                     rotate_label=args.label, old_key=start.old_key.key_material())
     app.run()
     from wizard.launch import exit_code_of
 

@@ -1,5 +1,7 @@
 """Does the store agree with the registry? What ``check`` reports when they don't.
 
+(A registry ``check`` can't write is reported by :mod:`wizard.fleet`, as ``registry_not_updated``.)
+
 Store-agnostic: ``vault`` is anything with ``aload``; the registry is asked, never the
 store's kind. :mod:`wizard.adding` makes the two agree while a key is added; this module
 finds and names what a killed run (or an interrupted rotation) left, with the command that
@@ -16,21 +18,6 @@ from wizard.lifecycle import EXIT_CREDENTIALS, KeyCheck, failed_check, finding
 if TYPE_CHECKING:
     from wizard.registry import KeyRecord, Registry
     from wizard.stored_key import StoredKey
-
-
-def record_check(registry: Registry, label: str, changes: dict[str, Any], result: KeyCheck) -> KeyCheck:
-    """Write what ``check`` read; a registry that can't be written (read-only HOME) is a warning,
-    since the verdict itself came from the exchange and stands."""
-    from wizard.policy import Verdict
-    from wizard.registry import RegistryError
-
-    try:
-        registry.update(label, **changes)
-    except RegistryError as exc:
-        warning = finding("registry_not_updated", "warn", f"The result was not recorded: {exc}",
-                          "Make the config directory writable so `review` shows when keys were last verified.")
-        return replace(result, verdict=Verdict((*result.verdict.findings, warning)))
-    return result
 
 
 def with_mismatch_warning(result: KeyCheck, record: KeyRecord, stored: StoredKey) -> KeyCheck:

@@ -30,7 +30,7 @@ from wizard.secret import Secret
 APP_NAME = "binance-key-wizard"
 FILE_VERSION = 1
 DEFAULT_SERVICE = APP_NAME  # the keyring service name (wizard.vault.SERVICE)
-_DATETIME_FIELDS = ("created_at", "last_verified_at", "trading_expires_at")
+_DATETIME_FIELDS = ("created_at", "last_verified_at", "trading_expires_at", "binance_created_at", "last_checked_at")
 # 40+ characters of base64/alphanumerics in a row: API keys, HMAC secrets, key material.
 _SECRET_SHAPED = re.compile(r"[A-Za-z0-9+/=]{40,}")
 
@@ -82,6 +82,9 @@ class KeyRecord:
     key_type: str = "hmac"
     fingerprint: str = ""
     service: str = DEFAULT_SERVICE
+    # The store's URI (wizard.stores.uri; never a secret). None in records written before
+    # there were other stores: those keys are in the keyring under ``service``.
+    store: str | None = None
     created_at: datetime = field(default_factory=utcnow)
     last_verified_at: datetime | None = None
     permissions: dict[str, Any] = field(default_factory=dict)
@@ -90,11 +93,23 @@ class KeyRecord:
     rotation_days: int | None = 90
     profile: str | None = None
     rotations: list[dict[str, Any]] = field(default_factory=list)
+    # Binance's createTime for the current key (None when the exchange did not say).
+    binance_created_at: datetime | None = None
+    # The last `check` (or wizard run): when, and whether it failed. Older files lack them.
+    last_checked_at: datetime | None = None
+    last_check_failed: bool = False
     # True from just before the secret is written until the stored copy is verified: a record
     # still pending later means that run died, and `check`/`review` say so (wizard/adding.py).
     pending: bool = False
     # Fields written by a newer version: kept so rewriting the file never drops them.
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def store_uri(self) -> str:
+        """Where the key lives: ``store``, else the keyring service it was stored under."""
+        if self.store:
+            return self.store
+        return "keyring" if self.service == DEFAULT_SERVICE else f"keyring:{self.service}"
 
     @property
     def last_rotated_at(self) -> datetime:
@@ -103,11 +118,16 @@ class KeyRecord:
         return max(times, default=_as_utc(self.created_at))  # type: ignore[arg-type]
 
     @property
+    def key_created_at(self) -> datetime:
+        """When the current key was created: Binance's createTime when known, else when it came in."""
+        return _as_utc(self.binance_created_at) or self.last_rotated_at
+
+    @property
     def rotation_due_at(self) -> datetime | None:
-        """When the key should be rotated, if a rotation interval is set."""
+        """When the key should be rotated (counted from its creation), if an interval is set."""
         if not self.rotation_days:
             return None
-        return self.last_rotated_at + timedelta(days=self.rotation_days)
+        return self.key_created_at + timedelta(days=self.rotation_days)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (ISO 8601 times); unknown fields written back as read."""
@@ -140,7 +160,7 @@ class KeyRecord:
 
 
 _ENVS = ("live", "testnet", "demo", "custom", "sim")
-_OPTIONAL_STR = ("base_url", "profile")
+_OPTIONAL_STR = ("base_url", "profile", "store")
 
 
 def _check_field_types(values: dict[str, Any]) -> None:
@@ -166,7 +186,7 @@ def _check_field_types(values: dict[str, Any]) -> None:
     days = values.get("rotation_days")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 36500):
         raise bad("rotation_days", "a whole number of days (0-36500) or null")
-    for name in ("ip_restricted", "pending"):
+    for name in ("ip_restricted", "pending", "last_check_failed"):
         if values.get(name) is not None and not isinstance(values[name], bool):
             raise bad(name, "true, false or null")
     if any(not isinstance(r, dict) for r in values.get("rotations", [])):
@@ -240,6 +260,12 @@ class Registry:
         assert_no_secret(record)
         self._modify(lambda records: records.__setitem__(record.label, record))
 
+    def put_many(self, records: list[KeyRecord]) -> None:
+        """Add or replace several records in one locked write (an import, a fleet's set-up)."""
+        for record in records:
+            assert_no_secret(record)
+        self._modify(lambda current: current.update({r.label: r for r in records}))
+
     def remove(self, label: str) -> bool:
         """Drop ``label``'s record; False if there was none."""
         removed: list[bool] = []
@@ -249,6 +275,29 @@ class Registry:
     def update(self, label: str, **changes: Any) -> KeyRecord:
         """Change some fields of ``label``'s record (e.g. ``last_verified_at``)."""
         return self._change(label, lambda record: dataclasses.replace(record, **changes))
+
+    def update_many(self, changes: dict[str, tuple[str, dict[str, Any]]]) -> list[str]:
+        """Apply ``{label: (fingerprint, fields)}`` in one locked write (a fleet ``check``).
+
+        A label that is gone, or now holds another key (its fingerprint changed:
+        rotated by another run meanwhile), is skipped: what was read about the
+        old key must not land on the new one's record. Returns the labels changed.
+        """
+        done: list[str] = []
+
+        def apply(records: dict[str, KeyRecord]) -> None:
+            for label, (fp, fields) in changes.items():
+                record = records.get(label)
+                if record is None or record.fingerprint != fp:
+                    continue
+                new = dataclasses.replace(record, **fields)
+                assert_no_secret(new)
+                records[label] = new
+                done.append(label)
+
+        if changes:
+            self._modify(apply)
+        return done
 
     def record_rotation(
         self, label: str, old_fingerprint: str, new_fingerprint: str, at: datetime | None = None

@@ -37,6 +37,17 @@ STAGE_TEXT = {
 }
 
 
+def checked_text(backend: str) -> str:
+    """The health stage's line, honest about the backend: only a known OS keyring is called one."""
+    name = backend.rsplit(" (", 1)[-1].rstrip(")") if backend.endswith(")") else backend
+    if name.rsplit(".", 1)[0] in FRIENDLY_BACKENDS:
+        return STAGE_TEXT["checked"]
+    if not backend:
+        return "The keyring is checked"
+    return (f"The keyring backend ({name}) stored and returned a probe, but it is not an OS keyring "
+            "this wizard knows")
+
+
 def backend_label(vault: Any) -> str:
     """A person-readable name for the vault's keyring backend."""
     name = vault.backend_name
@@ -51,6 +62,7 @@ class StoreScreen(StepScreen):
     STEP = "store"
     HEADING = "5 · Store the key in the OS keyring"
     BINDINGS = [Binding("s", "store", "Store")]
+    KEY_BUTTONS = {**StepScreen.KEY_BUTTONS, "s": "#store"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -154,6 +166,13 @@ class StoreScreen(StepScreen):
                     return
                 await vault.astore(label, new)
             else:  # the old entry stays until the new one is written and verified
+                from wizard.lifecycle import same_key_refused
+
+                old = wizard.old_key or (await vault.aload(label)).key_material()
+                same = same_key_refused(old.api_key, new.api_key)
+                if same is not None:  # the label step refuses it too: defence in depth
+                    self.post_message(StoreFailed(f"Not stored: {same.message}", same.fix))
+                    return
                 previous = await vault.areplace(label, new)
             written, stage = True, "signed"
             back = await vault.aload(label)
@@ -251,12 +270,15 @@ class StoreScreen(StepScreen):
             f"entry: [b]{escape(session.label)}[/b]")
         lines = []
         for stage in STAGES:
-            if stage in self._done:
-                lines.append(f"[$success]✓[/] {STAGE_TEXT[stage]}")
+            text = escape(checked_text(self._backend)) if stage == "checked" else STAGE_TEXT[stage]
+            if stage == "checked" and stage in self._done and text != STAGE_TEXT[stage]:
+                lines.append(f"[$warning]![/] {text}")  # never a ✓ "real OS keyring" for a test backend
+            elif stage in self._done:
+                lines.append(f"[$success]✓[/] {text}")
             elif stage == self._failed:
-                lines.append(f"[$error]✗[/] {STAGE_TEXT[stage]}")
+                lines.append(f"[$error]✗[/] {text}")
             else:
-                lines.append(f"[$text-muted]○ {STAGE_TEXT[stage]}[/]")
+                lines.append(f"[$text-muted]○ {text}[/]")
         self.query_one("#progress", Static).update("\n".join(lines))
         button = self.query_one("#store", Button)
         button.display = not session.stored
