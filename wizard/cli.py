@@ -26,7 +26,7 @@ exit codes (add, check, exec):
      5xx, rate limit or ban, region block, an answer that makes no sense
   6  check --strict only: no failure, but a warning that needs action soon
      (Binance unticks trading within a week, or the rotation date has passed)
-  70  internal error (a bug): one line on stderr and a report without secrets
+ 70  internal error (a bug): one line on stderr and a report without secrets
  130  interrupted (Ctrl+C); `check` and `review` report anything left unfinished
 exec: once the key passed, the bot replaces the wizard, so its exit code is
 the bot's own; 126 COMMAND is not executable, 127 COMMAND not found.

@@ -132,7 +132,7 @@ async def check_fleet(
             return
         async with gate:
             if record.pending:  # an add that is running or died: report it, never judge it as a key
-                from wizard.adding import unfinished_add_check
+                from wizard.consistency import unfinished_add_check
 
                 result = await unfinished_add_check(record, run.store_for(record), registry)
             else:
@@ -174,4 +174,7 @@ async def _check_record(record: KeyRecord, run: FleetRun, gateway_factory: Gatew
     if isinstance(stored, KeyCheck):
         return stored
     await run.sync_clock_once(env, gateway_factory)
-    return await lifecycle.judge_stored(record, stored, gateway_factory, env=env, profile=run.profile_for(record))
+    result = await lifecycle.judge_stored(record, stored, gateway_factory, env=env, profile=run.profile_for(record))
+    from wizard.consistency import with_mismatch_warning
+
+    return with_mismatch_warning(result, record, stored)  # a rotation killed before it was recorded
