@@ -127,7 +127,7 @@ async def test_review_of_a_thousand_keys_shows_every_row_and_scrolls_to_the_last
         await pilot.pause()
         assert "bot-0999" in "".join(seg.text for seg in table.render_line(table.size.height - 1))
         notes = str(app.screen.query_one("#review-notes").render())
-        assert "more" in notes and len(notes) < 1000  # overdue labels counted, not all listed
+        assert "more" in notes and len(notes) < 3000  # labels counted past a few, not all 1000 listed
 
 
 async def test_the_collector_is_back_on_after_the_app_exits_mid_typing(sim, memory_keyring, tmp_path):
