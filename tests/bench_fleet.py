@@ -13,6 +13,7 @@ timed alone: every entry loaded one after another, then from 16 threads.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -21,7 +22,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 FLEET = 200
@@ -56,6 +57,76 @@ def seed(base_url: str, backend: Any, count: int) -> list[str]:
         labels.append(label)
     Registry().put_many(records)
     return labels
+
+
+def seed_openbao(base_url: str, uri: str, count: int) -> list[str]:
+    """``count`` read-only keys on the simulator, in OpenBao at ``uri`` and in the registry."""
+    from wizard.registry import KeyRecord, Registry, fingerprint
+    from wizard.secret import Secret
+    from wizard.stored_key import StoredKey
+    from wizard.stores import open_store
+
+    store = open_store(uri)
+    labels, records = [], []
+    for i in range(count):
+        label = f"bao-{i:04d}"
+        key = admin(base_url, "POST", "keys", {"label": label, "reading": True})
+        store.store(label, StoredKey(key["api_key"], "hmac", Secret(key["secret"]), env="sim", base_url=base_url))
+        records.append(KeyRecord(label=label, purpose="read", env="sim", base_url=base_url, store=uri,
+                                 fingerprint=fingerprint(key["api_key"])))
+        labels.append(label)
+    Registry().put_many(records)
+    return labels
+
+
+@contextlib.contextmanager
+def openbao_server() -> Iterator[Any]:
+    """``bao server -dev -dev-tls`` as tests/store_fixtures.py starts it; None without the binary."""
+    import secrets
+    import signal
+    import tempfile
+
+    from tests.cli_helpers import free_port
+    from tests.store_fixtures import OpenBao, _bao_binary, _wait_ready
+
+    binary = _bao_binary()
+    if binary is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-bao-") as tmp:
+        home = Path(tmp)
+        (home / "tls").mkdir()
+        address, token = f"127.0.0.1:{free_port()}", secrets.token_hex(16)
+        server = OpenBao(f"https://{address}", token, home, home / "tls" / "vault-ca.pem", binary)
+        env = {**os.environ, "HOME": str(home), "BAO_DEV_ROOT_TOKEN_ID": token}
+        with open(home / "server.log", "wb") as log:
+            process = subprocess.Popen(
+                [binary, "server", "-dev", "-dev-tls", f"-dev-tls-cert-dir={home / 'tls'}",
+                 f"-dev-listen-address={address}", "-dev-no-store-token"],
+                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                _wait_ready(server, process, time.monotonic() + 30)
+                yield server
+            finally:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=10)
+
+
+def openbao_fleet(sim: Any) -> dict[str, Any] | None:
+    """The same check with every key in a real OpenBao (None when ``bao`` is not installed)."""
+    with openbao_server() as bao:
+        if bao is None:
+            return None
+        os.environ["VAULT_TOKEN"], os.environ["VAULT_CACERT"] = bao.root_token, str(bao.ca_cert)
+        try:
+            admin(sim.base_url, "POST", "faults", {"latency": 0})
+            labels = seed_openbao(sim.base_url, bao.uri("fleet"), FLEET)
+            admin(sim.base_url, "POST", "faults", {"latency": LATENCY})
+            concurrent = timed_check(sim.base_url, *labels)
+            sequential = timed_check(sim.base_url, *labels, "--concurrency", "1")
+        finally:
+            del os.environ["VAULT_TOKEN"], os.environ["VAULT_CACERT"]
+    return {"concurrent": concurrent, "sequential": sequential}
 
 
 def timed_check(base_url: str, *extra: str) -> dict[str, Any]:
@@ -119,12 +190,13 @@ def measure() -> dict[str, Any]:
         reads = keyring_reads(labels)
         admin(sim.base_url, "POST", "faults", {"latency": LATENCY})
         one = timed_check(sim.base_url, labels[0])
-        concurrent = timed_check(sim.base_url)
-        sequential = timed_check(sim.base_url, "--concurrency", "1")
+        concurrent = timed_check(sim.base_url, *labels)
+        sequential = timed_check(sim.base_url, *labels, "--concurrency", "1")
+        bao = openbao_fleet(sim)
     finally:
         sim.stop()
     return {"fleet": FLEET, "latency": LATENCY, "seed_seconds": round(seeded, 2), "keyring": reads,
-            "one": one, "concurrent": concurrent, "sequential": sequential, "pacing": pacing()}
+            "one": one, "concurrent": concurrent, "sequential": sequential, "openbao": bao, "pacing": pacing()}
 
 
 def pacing(count: int = 500, limit: int = 100, window: int = 1) -> dict[str, Any]:
