@@ -385,7 +385,15 @@ def review(args: argparse.Namespace) -> int:
         if store is not None:  # the keys in that store, known here or not
             from wizard.stores.shared import review_records
 
-            records = review_records(store, open_registry())
+            from wizard.progress import progress_bar
+
+            # Every key this machine has no record of is read from the store: long for a fleet.
+            bar = progress_bar(len(store.labels() or []), what="reading keys", json_mode=args.json)
+            try:
+                records = review_records(store, open_registry(), progress=bar.update if bar else None)
+            finally:
+                if bar is not None:
+                    bar.close()
         else:
             records = open_registry().all()
     except UsageError as exc:
