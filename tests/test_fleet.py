@@ -151,3 +151,39 @@ def test_fleet_check_reads_the_real_secret_service_concurrently(cli, use_keyring
     finally:
         for label in labels:
             secret_service_keyring.delete_password(service, label)
+
+
+@pytest.mark.secret_service
+def test_pooled_fleet_reads_leave_the_sentinel_only_in_the_keyring(cli, use_keyring, secret_service_keyring,
+                                                                   sim, monkeypatch, isolated_home):
+    """Secrets travel through kept D-Bus sessions (wizard/keyring_pool.py) and past the progress
+    line: none of it reaches stdout, stderr, a file, the registry or this process's environment."""
+    import uuid
+
+    from tests.conftest import SENTINEL_SECRET
+    from tests.test_leaks import files_holding, process_tree_texts
+    from wizard.secret import Secret
+    from wizard.stored_key import StoredKey
+
+    service = f"binance-key-wizard-leak-{uuid.uuid4().hex[:8]}"
+    use_keyring(secret_service_keyring)
+    labels = seed_fleet(sim, secret_service_keyring, Registry(), 12, service=service)
+    key = sim.keys[labels[5]]
+    key.secret = SENTINEL_SECRET  # the simulator now verifies signatures made with the sentinel
+    doc = StoredKey(key.api_key, "hmac", Secret(SENTINEL_SECRET), env="sim", base_url=sim.base_url)
+    secret_service_keyring.set_password(service, labels[5], doc.to_json().reveal())
+    sim.faults.latency = 0.05
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    try:
+        result = cli("check", "--concurrency", "4")
+        as_json = cli("check", "--json", "--concurrency", "4")
+        assert result.code == 0 and as_json.code == 0
+        pieces = [SENTINEL_SECRET[i:i + 12] for i in range(0, len(SENTINEL_SECRET) - 12, 6)]
+        for text in (result.out, result.err, as_json.out, as_json.err, terminal.getvalue(),
+                     *process_tree_texts()):
+            assert not any(piece in text for piece in pieces)
+        assert not files_holding(isolated_home, SENTINEL_SECRET[:24])
+    finally:
+        for label in labels:
+            secret_service_keyring.delete_password(service, label)

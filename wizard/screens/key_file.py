@@ -15,7 +15,6 @@ from pathlib import Path
 
 from textual import events
 from textual.message import Message
-from textual.widgets import Input
 
 from wizard.widgets.steady_input import SteadyInput
 

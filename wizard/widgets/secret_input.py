@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from textual import events
 from textual.binding import Binding
-from textual.widgets import Input
 
 from wizard.widgets.steady_input import SteadyInput
 
