@@ -17,6 +17,7 @@ import pytest
 
 from tests.cli_helpers import cli, store, use_keyring  # noqa: F401 - fixtures
 from tests.fleet_helpers import api_key_of, seed_fleet
+from tests.store_fixtures import bao_env, openbao, unique_prefix  # noqa: F401 - fixtures
 from wizard.registry import Registry
 
 
@@ -187,3 +188,33 @@ def test_pooled_fleet_reads_leave_the_sentinel_only_in_the_keyring(cli, use_keyr
     finally:
         for label in labels:
             secret_service_keyring.delete_password(service, label)
+
+
+def test_fleet_check_reads_a_real_openbao_in_parallel(cli, store, sim, bao_env, unique_prefix):
+    """Keys in OpenBao (KV v2): read from many threads at once, every one checked, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from wizard.registry import KeyRecord, fingerprint
+    from wizard.secret import Secret
+    from wizard.stored_key import StoredKey
+    from wizard.stores import open_store
+
+    uri = bao_env.uri(unique_prefix)
+    bao = open_store(uri)
+    labels, records = [], []
+    for i in range(24):
+        key = sim.create_key(label=f"bao-{i:02d}")
+        bao.store(key.name, StoredKey(key.api_key, "hmac", Secret(key.secret), env="sim", base_url=sim.base_url))
+        records.append(KeyRecord(label=key.name, purpose="read", env="sim", base_url=sim.base_url, store=uri,
+                                 fingerprint=fingerprint(key.api_key)))
+        labels.append(key.name)
+    Registry().put_many(records)
+    fresh = open_store(uri)  # one client shared by every thread, logged in once
+    with ThreadPoolExecutor(12) as pool:
+        loaded = list(pool.map(fresh.load, labels))
+    assert [k.api_key for k in loaded] == [sim.keys[label].api_key for label in labels]
+    before = len(sim.request_log)
+    result = cli("check", "--json")
+    assert result.code == 0, result.out
+    assert [k["label"] for k in result.json["keys"]] == labels
+    assert len(sim.request_log) - before == len(labels) + 1

@@ -83,9 +83,15 @@ class BoundedStore:
     kind_title = "secret store"
     timeout: float = 10.0
 
+    # True where the server makes a read atomic and the client may be shared by threads:
+    # reads then run in parallel with each other (and with a write, which the server orders).
+    READS_IN_PARALLEL = False
+
     def __init__(self, timeout: float = 10.0) -> None:
         self.timeout = timeout
         self._lock = threading.Lock()
+        self._locks_guard = threading.Lock()
+        self._read_locks: dict[str, threading.Lock] = {}
 
     # -- blocking --
     def check_health(self) -> StoreProblem | None:
@@ -172,7 +178,7 @@ class BoundedStore:
             if not future.set_running_or_notify_cancel():
                 return
             try:
-                with self._lock:
+                with self._lock_for(fn, args):
                     result = fn(*args)
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
                 future.set_exception(exc)
@@ -181,6 +187,14 @@ class BoundedStore:
 
         threading.Thread(target=body, name=f"store-{type(self).__name__}", daemon=True).start()
         return future
+
+    def _lock_for(self, fn: Callable[..., Any], args: tuple) -> threading.Lock:
+        """The store-wide lock; with :attr:`READS_IN_PARALLEL`, a read takes its label's own
+        lock instead (a fleet ``check`` reads hundreds of keys: one at a time they queue)."""
+        if not (self.READS_IN_PARALLEL and fn == self._load and args):
+            return self._lock
+        with self._locks_guard:
+            return self._read_locks.setdefault(str(args[0]), threading.Lock())
 
     def _timed_out(self) -> StoreError:
         return StoreError(store_problem(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import secrets as _random
+import threading
 from typing import Any
 
 from wizard.crash import scrub
@@ -39,12 +40,16 @@ class OpenBaoStore(BoundedStore):
     """Keys in a Vault/OpenBao KV v2 engine. ``environ`` (default ``os.environ``) gives the token."""
 
     kind_title = "Vault/OpenBao store"
+    # A KV v2 read is atomic on the server, and hvac's requests session pools its connections
+    # for threads; only the login is guarded (one token per store, not one per thread).
+    READS_IN_PARALLEL = True
 
     def __init__(self, uri: StoreURI, *, environ: dict[str, str] | None = None, timeout: float = 10.0) -> None:
         super().__init__(timeout)
         self.location = uri
         self._environ = environ
         self._client: Any = None
+        self._login_lock = threading.Lock()
 
     @property
     def uri(self) -> str:
@@ -226,7 +231,9 @@ class OpenBaoStore(BoundedStore):
 
     def _connected(self) -> Any:
         if self._client is None:
-            self._client = self._login()
+            with self._login_lock:
+                if self._client is None:
+                    self._client = self._login()
         return self._client
 
     def _login(self) -> Any:
