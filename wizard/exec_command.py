@@ -149,7 +149,9 @@ class _BestEffortRegistry:
             return self._registry.update(label, **changes)
         except (RegistryError, OSError) as exc:
             self.failure = exc
-            return None
+            # check_stored turns this into its "not recorded" warning; returning None here
+            # made it read a record that isn't there (AttributeError, exit 70).
+            raise RegistryError(str(exc), kind="io") from None
 
 
 # --- the command -----------------------------------------------------------------------------
