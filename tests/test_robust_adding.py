@@ -149,7 +149,7 @@ def test_forget_removes_what_an_interrupted_add_left(cli, store):
     _leave_an_interrupted_add(store, secret_written=True)
     result = cli("forget", LABEL)
     assert result.code == 0, result.err
-    assert "keyring entry and the registry record" in result.out
+    assert "stored key and the registry record" in result.out
     assert store.entries == {} and registry_labels() == []
     assert cli("forget", LABEL).code == 3  # nothing left
 
