@@ -43,3 +43,16 @@ async def test_the_wizard_takes_over_a_label_a_killed_run_left_pending(sim, memo
     record = Registry(tmp_path / "keys.json").get(label)
     assert record.pending is False and record.fingerprint != "Dead…Dead"
     assert key.secret in memory_keyring.get_password(DEMO_SERVICE, label)
+
+
+async def test_the_review_screen_names_an_unfinished_add():
+    from wizard.screens.review import ReviewApp
+
+    records = [KeyRecord("tracker-laptop", fingerprint="Ab12…xY9z", pending=True),
+               KeyRecord("portfolio-vps1", fingerprint="Qw34…pL0k")]
+    app = ReviewApp(records)
+    async with app.run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        notes = str(app.screen.query_one("#review-notes").render())
+        assert "Unfinished add: tracker-laptop" in notes and "forget LABEL" in notes
+        assert "UNFINISHED" in str(app.screen.query_one("DataTable").get_row("tracker-laptop"))

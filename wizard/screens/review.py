@@ -55,7 +55,7 @@ class ReviewScreen(Screen[None]):
             if row.ip_restriction == "NONE":
                 cells[6].stylize(self._colour("warning"))
             table.add_row(*cells, key=row.label)
-            if row.last_check_failed:
+            if row.last_check_failed or row.pending:
                 cells[4].stylize("bold " + self._colour("error"))
         overdue = [row.label for row in rows if row.rotation_overdue]
         failed = [row.label for row in rows if row.last_check_failed]
@@ -64,6 +64,10 @@ class ReviewScreen(Screen[None]):
             notes.insert(0, f"Last check failed: {', '.join(failed)} — run `binance-key-wizard check LABEL`.")
         if overdue:
             notes.insert(0, f"Rotation due: {', '.join(overdue)} — run `binance-key-wizard rotate LABEL`.")
+        unfinished = [row.label for row in rows if row.pending]
+        if unfinished:  # an add that died (wizard/adding.py): never a usable key
+            notes.insert(0, f"Unfinished add: {', '.join(unfinished)} — run `binance-key-wizard check LABEL`, "
+                         "then add it again or `binance-key-wizard forget LABEL`.")
         notes.append("Read-only view. Re-verify with `binance-key-wizard check`.")
         if not rows:
             notes = ["No managed keys yet. Set one up with `binance-key-wizard`."]
