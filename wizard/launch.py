@@ -21,9 +21,16 @@ if TYPE_CHECKING:
 
 def run_wizard(args: argparse.Namespace) -> int:
     """``binance-key-wizard [--demo] [--env|--base-url] [--profile] [--purpose]``: 0 done, 130 quit."""
+    from wizard.urls import UrlError
+
     try:
         app = app_from_args(args)
-    except Exception as exc:  # noqa: BLE001 - a bad profile or URL: say which, exit 2
+    except UrlError as exc:  # worded and printed exactly as `add` does
+        from wizard.review import Printer
+
+        Printer(json_mode=False).error(exc.message, exc.fix)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bad profile: say which, exit 2
         print(f"binance-key-wizard: {exc}", file=sys.stderr)
         return 2
     try:
