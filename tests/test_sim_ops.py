@@ -111,7 +111,8 @@ async def test_admin_route_mirrors_python_api(sim):
     import aiohttp
 
     admin = sim.base_url + "/_sim"
-    async with aiohttp.ClientSession() as http, client_for(sim, "spot_trading") as client:
+    async with aiohttp.ClientSession(headers={"X-Sim-Token": sim.admin_token}) as http, \
+            client_for(sim, "spot_trading") as client:
         async with http.get(admin + "/keys") as resp:
             keys = {k["name"]: k for k in await resp.json()}
         assert keys["spot_trading"]["secret"] == sim.keys["spot_trading"].secret
