@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import SENTINEL_SECRET
+from tests.leaks import assert_no_leak
 from tests.test_app_harness import (
     SIZE,
     enter_key,
@@ -96,9 +97,9 @@ async def test_secret_field_masks_and_refuses_copy(sim, memory_keyring, tmp_path
         await pilot.press("ctrl+c")
         await pilot.press("ctrl+x")
         await pilot.pause()
-        assert SENTINEL_SECRET not in (app.clipboard or "")
+        assert_no_leak(app.clipboard)
         assert field.value == SENTINEL_SECRET  # cut did not remove (nor copy) anything
-        assert SENTINEL_SECRET not in app.export_screenshot()
+        assert_no_leak(app.export_screenshot())
 
 
 async def test_back_keeps_everything(sim, memory_keyring, tmp_path):

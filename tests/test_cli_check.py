@@ -30,6 +30,7 @@ from tests.cli_helpers import (  # noqa: F401 - fixtures
     write_profile,
 )
 from tests.conftest import SENTINEL_SECRET
+from tests.leaks import assert_no_leak
 
 FINDING_KEYS = {"id", "severity", "message", "fix"}
 
@@ -175,5 +176,5 @@ def test_subprocess_wrong_secret_never_echoed(isolated_home, sim, secret_service
     key = sim.keys["read_only"]
     proc = run_wizard("add", LABEL, "--api-key", key.api_key, "--base-url", sim.base_url, stdin=WRONG_SECRET)
     assert proc.returncode == 4
-    assert SENTINEL_SECRET not in proc.stdout + proc.stderr
+    assert_no_leak(proc.stdout + proc.stderr)
     assert secret_service_keyring.get_password("binance-key-wizard", LABEL) is None
