@@ -314,6 +314,12 @@ _NOT_PUBLIC: tuple[tuple[IPNetwork, str], ...] = tuple(
         ("fc00::/7", "a private (unique local) address"),
         ("fe80::/10", "a link-local address"),
         ("ff00::/8", "a multicast address"),
+        ("2001::/23", "an IETF protocol address (Teredo, benchmarking, ORCHID)"),
+        # Whatever the entries above leave outside 2000::/3 (global unicast,
+        # RFC 4291) is unassigned or special: NAT64, SRv6, reserved space.
+        ("::/3", "not a global unicast IPv6 address (those start with 2 or 3)"),
+        ("4000::/2", "not a global unicast IPv6 address (those start with 2 or 3)"),
+        ("8000::/1", "not a global unicast IPv6 address (those start with 2 or 3)"),
     )
 )
 _MIN_PREFIX = {4: 16, 6: 32}  # broader ranges restrict next to nothing
