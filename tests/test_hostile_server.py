@@ -139,3 +139,21 @@ def test_a_server_msg_never_reaches_the_terminal_raw(cli, sim, code):  # noqa: F
                 bad = [ch for ch in stream if ch not in "\n" and not is_printable_char(ch)]
                 assert bad == [], (extra, stream)
                 assert "\n✓ Stored" not in stream and "\r" not in stream
+
+
+async def test_a_server_msg_is_shown_on_screen_without_control_characters(sim, memory_keyring, tmp_path):
+    from textual.widgets import Static
+
+    from tests.test_app_harness import SIZE, make_services, settle, to_permissions
+    from wizard.app import create_app
+
+    key = sim.keys["read_only"]
+    with ThreadedServer(json_with({"code": -9999, "msg": HOSTILE_MSG}, status=400)) as server:
+        app = create_app(make_services(sim, memory_keyring, tmp_path), env=Environment.custom(server.base_url))
+        async with app.run_test(size=SIZE) as pilot:
+            await to_permissions(pilot, key.api_key, key.secret)
+            await settle(pilot)
+            shown = "\n".join(str(w.render()) for w in app.screen.query(Static))
+    assert "Binance refused the request: ✓ Stored evil done" in shown  # the message was shown, on one line...
+    bad = [ch for ch in shown if ch != "\n" and not is_printable_char(ch)]
+    assert bad == []  # ...as plain text
