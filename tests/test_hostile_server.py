@@ -157,3 +157,32 @@ async def test_a_server_msg_is_shown_on_screen_without_control_characters(sim, m
     assert "Binance refused the request: ✓ Stored evil done" in shown  # the message was shown, on one line...
     bad = [ch for ch in shown if ch != "\n" and not is_printable_char(ch)]
     assert bad == []  # ...as plain text
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_the_bots_client_does_not_follow_a_redirect_with_the_key(memory_keyring, kind):
+    from binance.exceptions import BinanceAPIException
+
+    from wizard import load_credentials
+    from wizard.secret import Secret
+    from wizard.stored_key import StoredKey
+    from wizard.vault import Vault
+
+    with ThreadedServer(binance_time()) as elsewhere, ThreadedServer(redirect_to(elsewhere.base_url)) as front:
+        Vault(memory_keyring).store("bot", StoredKey("k" * 64, "hmac", Secret("s" * 64), "custom", front.base_url))
+        creds = load_credentials("bot", backend=memory_keyring)
+        if kind == "sync":
+            import asyncio
+
+            client = creds.client()
+            with pytest.raises(BinanceAPIException) as info:
+                await asyncio.to_thread(client.get_account)
+        else:
+            client = creds.async_client()
+            try:
+                with pytest.raises(BinanceAPIException) as info:
+                    await client.get_account()
+            finally:
+                await client.close_connection()
+    assert info.value.status_code == 302
+    assert elsewhere.keyed_requests() == [] and elsewhere.seen == []
