@@ -186,3 +186,14 @@ async def test_the_bots_client_does_not_follow_a_redirect_with_the_key(memory_ke
                 await client.close_connection()
     assert info.value.status_code == 302
     assert elsewhere.keyed_requests() == [] and elsewhere.seen == []
+
+
+def test_the_location_shown_never_carries_the_signed_query():
+    from wizard.exchange.hostile import redirected
+
+    signature = "ab12" * 16
+    problem = redirected(307, f"http://user:pw@evil.example:8443/sapi/v1/account/apiRestrictions?"
+                              f"timestamp=1&recvWindow=10000&signature={signature}#x")
+    assert "http://evil.example:8443/sapi/v1/account/apiRestrictions" in problem.message
+    assert signature not in problem.message and "timestamp" not in problem.message
+    assert "pw" not in problem.message.replace("API", "")
