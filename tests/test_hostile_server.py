@@ -197,3 +197,19 @@ def test_the_location_shown_never_carries_the_signed_query():
     assert "http://evil.example:8443/sapi/v1/account/apiRestrictions" in problem.message
     assert signature not in problem.message and "timestamp" not in problem.message
     assert "pw" not in problem.message.replace("API", "")
+
+
+async def test_a_compressed_bomb_is_capped_after_decompression(sim):
+    import gzip
+
+    from aiohttp import web
+
+    bomb = gzip.compress(b'{"serverTime": "' + b"0" * (8 << 20) + b'"}', compresslevel=9)  # ~8 KB on the wire
+
+    async def handle(request):
+        return web.Response(body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+
+    with ThreadedServer(handle) as server:
+        async with Gateway(Environment.custom(server.base_url), None, timeout=10.0, retries=0) as gw:
+            problem = await problem_of(gw.sync_time())
+    assert len(bomb) < MAX_BODY_BYTES and problem.exit_code == 5 and "larger than" in problem.message

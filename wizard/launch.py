@@ -31,7 +31,9 @@ def run_wizard(args: argparse.Namespace) -> int:
         Printer(json_mode=False).error(exc.message, exc.fix)
         return 2
     except Exception as exc:  # noqa: BLE001 - a bad profile: say which, exit 2
-        print(f"binance-key-wizard: {exc}", file=sys.stderr)
+        from wizard.text import printable_lines
+
+        print(f"binance-key-wizard: {printable_lines(str(exc))}", file=sys.stderr)  # it may quote the file
         return 2
     try:
         app.run()
