@@ -249,7 +249,7 @@ def _required(perms: KeyPermissions, purpose: Purpose, profile: Profile | None) 
 
 def _ip(perms: KeyPermissions, purpose: Purpose, profile: Profile | None) -> list[Finding]:
     if perms.ip_restricted:
-        return []
+        return _ip_list_unproven(profile)
     if perms.ip_restricted is None and not perms.confirmed:
         if profile and profile.require_ip_restriction:
             return [
@@ -288,6 +288,17 @@ def _ip(perms: KeyPermissions, purpose: Purpose, profile: Profile | None) -> lis
             f"{where} the public IPs the tool connects from.",
         )
     ]
+
+
+def _ip_list_unproven(profile: Profile | None) -> list[Finding]:
+    """Binance tells only THAT a key has an IP list, never which IPs: the bot's are unproven."""
+    if profile is None or not profile.egress_ips:
+        return []
+    return [Finding(
+        "ip_list_unproven", "info",
+        f"Binance confirms the key is IP-restricted but never says which IPs are on its list, so "
+        f"whether {profile.product}'s addresses are on it is not proven.",
+        "Prove it from the bot's server: `binance-key-wizard check LABEL` there must say ok.")]
 
 
 def _aware(moment: datetime) -> datetime:
@@ -383,6 +394,7 @@ _PROBLEM_IDS: dict[ProblemKind, str] = {
     ProblemKind.IP_NOT_ALLOWED: "ip_not_allowed",
     ProblemKind.PERMISSION_MISSING: "trading_missing",
     ProblemKind.KEY_REJECTED: "key_rejected",
+    ProblemKind.READ_REFUSED: "read_refused",
     ProblemKind.CLOCK_SKEW: "clock_skew",
     ProblemKind.RATE_LIMITED: "rate_limited",
     ProblemKind.BANNED: "rate_limited",
@@ -393,6 +405,7 @@ _PROBLEM_IDS: dict[ProblemKind, str] = {
     ProblemKind.SERVER_ERROR: "exchange_unreachable",
     ProblemKind.TIMEOUT: "exchange_unreachable",
     ProblemKind.UNREACHABLE: "exchange_unreachable",
+    ProblemKind.UNPROVEN: "not_proven",
     ProblemKind.UNKNOWN: "exchange_error",
 }
 

@@ -66,6 +66,10 @@ class ReviewRow:
     rotation_due_at: str | None
     rotation_due: str
     rotation_overdue: bool
+    next_date_at: str | None = None
+    next_date: str = "-"  # the earliest date that matters, with what happens then and why
+    last_check_failed: bool = False
+    pending: bool = False  # an add that never finished (see wizard/adding.py)
 
     def cells(self) -> tuple[str, ...]:
         """The table's cells, in :data:`COLUMNS` order."""
@@ -81,10 +85,13 @@ def review_rows(records: Iterable[KeyRecord], now: datetime | None = None) -> li
 
 def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
     """What the review says about one record."""
-    created = _dt(record.created_at)
+    from wizard.key_dates import dates_of_record, earliest
+
+    created = _dt(record.key_created_at)  # Binance's createTime when known
     verified = _dt(record.last_verified_at)
     expires = _dt(record.trading_expires_at)
     due = record.rotation_due_at
+    first = earliest(dates_of_record(record))
     return ReviewRow(
         label=record.label,
         purpose=record.purpose,
@@ -93,7 +100,7 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         created_at=_iso(created),
         age=_span(now - created) if created else "?",
         last_verified_at=_iso(verified),
-        last_verified=f"{_span(now - verified)} ago" if verified else "never",
+        last_verified="UNFINISHED" if record.pending else _verified(record, verified, now),
         permissions=permissions_summary(record.permissions),
         ip_restriction={True: "restricted", False: "NONE"}.get(record.ip_restricted, "?"),
         trading_expires_at=_iso(expires),
@@ -101,7 +108,20 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         rotation_due_at=_iso(due),
         rotation_due=_when(due, now) if due else "?",
         rotation_overdue=bool(due and due <= now),
+        next_date_at=_iso(first.at) if first else None,
+        next_date=first.sentence(now) if first else "-",
+        last_check_failed=bool(record.last_check_failed),
+        pending=bool(record.pending),
     )
+
+
+def _verified(record: KeyRecord, verified: datetime | None, now: datetime) -> str:
+    """When the key last passed; a failing last check says so instead of looking verified."""
+    checked = _dt(record.last_checked_at)
+    if record.last_check_failed:
+        when = f" {_span(now - checked)} ago" if checked else ""
+        return f"FAILED{when}"
+    return f"{_span(now - verified)} ago" if verified else "never"
 
 
 def permissions_summary(perms: dict[str, Any] | None) -> str:
@@ -121,10 +141,20 @@ def render_table(rows: Sequence[ReviewRow]) -> str:
     table = [COLUMNS, *(row.cells() for row in rows)]
     widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in table]
+    lines.append("")
+    lines += [f"{row.label}: next date {row.next_date}" for row in rows if row.next_date_at]
+    failed = [row.label for row in rows if row.last_check_failed]
+    if failed:
+        lines.append(f"Last check failed: {', '.join(failed)}. Run `binance-key-wizard check LABEL` to see why.")
     overdue = [row.label for row in rows if row.rotation_overdue]
     if overdue:
-        lines.append("")
         lines.append(f"Rotation due: {', '.join(overdue)}. Run `binance-key-wizard rotate LABEL`.")
+    unfinished = [row.label for row in rows if row.pending]
+    if unfinished:
+        lines.append("")
+        lines.append(f"Unfinished add (the run stopped before the key was verified): {', '.join(unfinished)}. "
+                     "Run `binance-key-wizard check LABEL` to see what was left, then add it again or "
+                     "`binance-key-wizard forget LABEL`.")
     return "\n".join(lines)
 
 

@@ -94,6 +94,7 @@ class ProblemKind(enum.Enum):
     IP_NOT_ALLOWED = "ip_not_allowed"  # -2015, probe says IP
     PERMISSION_MISSING = "permission_missing"  # -2015, probe says permission
     KEY_REJECTED = "key_rejected"  # -2015, cannot tell which
+    READ_REFUSED = "read_refused"  # -2015 on apiRestrictions: IP allowlist or Enable Reading off
     CLOCK_SKEW = "clock_skew"  # -1021
     RATE_LIMITED = "rate_limited"  # 429 / -1003
     BANNED = "banned"  # 418
@@ -104,6 +105,7 @@ class ProblemKind(enum.Enum):
     SERVER_ERROR = "server_error"  # 5xx: status unknown
     TIMEOUT = "timeout"
     UNREACHABLE = "unreachable"  # DNS, refused, reset
+    UNPROVEN = "unproven"  # an answer that proves nothing either way (a -2015 is not -2008)
     UNKNOWN = "unknown"  # any other Binance code
 
     @property
@@ -120,6 +122,7 @@ _KEY_REJECTIONS = frozenset(
         ProblemKind.IP_NOT_ALLOWED,
         ProblemKind.PERMISSION_MISSING,
         ProblemKind.KEY_REJECTED,
+        ProblemKind.READ_REFUSED,
     }
 )
 

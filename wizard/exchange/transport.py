@@ -38,6 +38,7 @@ from wizard.exchange.errors import Context, is_transient, problem_from_exception
 from wizard.exchange.hostile import client_options, hostile_problem
 from wizard.exchange.messages import banned, clock_skew_problem, rate_limited
 from wizard.exchange.model import Environment, ExchangeError, KeyMaterial, Problem, ProblemKind
+from wizard.exchange.pacing import pacer_for
 from wizard.exchange.parse import UnexpectedAnswer, server_time_ms
 from wizard.secret import Secret
 
@@ -206,23 +207,33 @@ class Transport:
             if not self._synced:
                 await self.sync_time()
         attempt, resynced = 0, False
+        pacer = pacer_for(self.env.api_url)
         while True:
-            cooling = cooling_down(self.env.api_url)
-            if cooling is not None:
-                raise ExchangeError(cooling)
-            attempt += 1
-            self._requests += 1
+            await pacer.admit(self.offset_ms)  # waits for the next window near the limit
+            response: Any = None
             try:
-                result = await asyncio.wait_for(request(client), self.timeout)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a Problem
-                self._note_weight(getattr(exc, "response", None))
-                problem = hostile_problem(exc) or problem_from_exception(exc, context=context, env=self.env)
-                retry = method == "GET" and attempt <= self.retries and is_transient(exc)
-            else:
-                self._note_weight(client.response)
-                return result
-            if problem.kind in (ProblemKind.RATE_LIMITED, ProblemKind.BANNED) and problem.retry_after:
-                _COOL_DOWN[self.env.api_url] = (time.monotonic() + problem.retry_after, problem)
+                cooling = cooling_down(self.env.api_url)
+                if cooling is not None:
+                    raise ExchangeError(cooling)
+                attempt += 1
+                self._requests += 1
+                try:
+                    result = await asyncio.wait_for(request(client), self.timeout)
+                except Exception as exc:  # noqa: BLE001 - every failure becomes a Problem
+                    response = getattr(exc, "response", None)
+                    problem = hostile_problem(exc) or problem_from_exception(exc, context=context, env=self.env)
+                    retry = method == "GET" and attempt <= self.retries and is_transient(exc)
+                else:
+                    response = client.response
+                    return result
+            finally:  # also on cancellation: the pacer must not count it in flight forever
+                self._note_weight(response)
+                pacer.answered(getattr(response, "headers", None), self.offset_ms)
+            if problem.kind in (ProblemKind.RATE_LIMITED, ProblemKind.BANNED):
+                # Every later request of this process waits it out; with no Retry-After,
+                # the rest of the minute (429) or Binance's shortest ban (418).
+                wait = problem.retry_after or (60.0 if problem.kind is ProblemKind.RATE_LIMITED else 120.0)
+                _COOL_DOWN[self.env.api_url] = (time.monotonic() + wait, problem)
             if problem.kind is ProblemKind.CLOCK_SKEW and signed:
                 if not resynced:
                     resynced = True
@@ -282,8 +293,12 @@ class Transport:
 
 
 def forget_cool_downs() -> None:
-    """Drop every rate-limit/ban wait (tests: a new simulator may reuse an old one's port)."""
+    """Drop every rate-limit/ban wait and pacing reading (tests: a new simulator may reuse
+    an old one's port)."""
+    from wizard.exchange.pacing import forget_pacers
+
     _COOL_DOWN.clear()
+    forget_pacers()
 
 
 def cooling_down(api_url: str) -> Problem | None:
