@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.leaks import assert_no_leak
 from tests.sim_helpers import MAKER, api_error, client_for, make_client
 from wizard.sim import SimExchange
 
@@ -238,10 +239,10 @@ async def test_request_log_has_no_secrets(sim):
     for key in sim.keys.values():
         for secret in (key.secret, key.private_key_pem, key.api_key):
             if secret:
-                assert secret not in dumped
+                assert_no_leak(dumped, secret=secret)
         for secret in (key.secret, key.private_key_pem):
             if secret:
-                assert secret not in repr(key)
+                assert_no_leak(repr(key), secret=secret)
     for fragment in ("signature", "timestamp", "50000", "price="):
         assert fragment not in dumped
 
