@@ -79,27 +79,23 @@ def store_arg(args: argparse.Namespace, profile: Profile | None = None) -> Secre
 def environment_from_args(args: argparse.Namespace, record: KeyRecord | None = None) -> Environment:
     """``--base-url`` / ``--env`` if given, else what the record remembers, else live."""
     base_url = getattr(args, "base_url", None)
-    if base_url:
-        _check_base_url(base_url)
-        return Environment.custom(base_url)
+    if base_url is not None:  # '' is a mistake to report, not a quiet "live"
+        return Environment.custom(check_base_url(base_url))
     if getattr(args, "env", None):
         return Environment.from_name(args.env)
     if record is not None:
-        return lifecycle.environment_for(record.env, record.base_url)
+        return lifecycle.record_environment(record)
     return Environment.live()
 
 
-def _check_base_url(url: str) -> None:
-    """Refuse URLs that are not http(s), and plain http beyond this machine (signed requests in clear)."""
-    from urllib.parse import urlsplit
+def check_base_url(url: str) -> str:
+    """``--base-url`` through the one URL rule (:mod:`wizard.urls`); UsageError (exit 2) if it fails."""
+    from wizard.urls import UrlError, parse_base_url
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError("base_url_invalid", f"--base-url {url!r} is not an http(s) URL.",
-                         "Give the server's root, e.g. http://127.0.0.1:8080 for the simulator.")
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise UsageError("base_url_insecure", f"--base-url {url!r} would send signed requests unencrypted.",
-                         "Use https:// (plain http is only accepted for 127.0.0.1 and localhost).")
+    try:
+        return parse_base_url(url)
+    except UrlError as exc:
+        raise UsageError(exc.id, exc.message, exc.fix) from None
 
 
 def load_profile_arg(path: str | None) -> Profile | None:
@@ -320,7 +316,7 @@ def urgent_warnings(checks: list[KeyCheck]) -> list[str]:
 
 
 def _env_override(args: argparse.Namespace) -> Environment | None:
-    if getattr(args, "base_url", None) or getattr(args, "env", None):
+    if getattr(args, "base_url", None) is not None or getattr(args, "env", None):
         return environment_from_args(args)
     return None
 
@@ -374,12 +370,20 @@ async def _check_all(labels: list[str], env: Environment | None, profile: Profil
             bar.close()
 
 
+def _api_root(record: KeyRecord) -> str | None:
+    """The record's API root; None when its stored base_url is refused (its check says so)."""
+    try:
+        return lifecycle.record_environment(record).api_url
+    except LifecycleError:
+        return None
+
+
 def _set_weight_budget(env: Environment | None, records: Any, wanted: list[str], budget: int) -> None:
     """``--max-weight``: every API root this run talks to gets the budget."""
     from wizard.exchange.pacing import set_budget
 
     roots = {env.api_url} if env is not None else {
-        lifecycle.environment_for(r.env, r.base_url).api_url for r in records if r.label in wanted}
+        _api_root(r) for r in records if r.label in wanted} - {None}
     for root in roots:
         set_budget(root, budget)
 

@@ -55,7 +55,7 @@ class FleetRun:
             return self.env_override
         key = (record.env, record.base_url)
         if key not in self._envs:
-            self._envs[key] = lifecycle.environment_for(record.env, record.base_url)
+            self._envs[key] = lifecycle.record_environment(record)
         return self._envs[key]
 
     def vault(self, service: str) -> Vault:
@@ -168,7 +168,10 @@ def _record_all(registry: Registry, changes: dict[str, tuple[str, dict[str, Any]
 
 
 async def _check_record(record: KeyRecord, run: FleetRun, gateway_factory: GatewayFactory) -> KeyCheck:
-    env = run.environment(record)
+    try:
+        env = run.environment(record)
+    except lifecycle.LifecycleError as exc:  # a stored base_url that breaks the URL rule: exit 3, no request
+        return failed_check(record.label, exc.exit_code, exc.finding)
     # The store is read first: a key that can't be loaded costs no request at all.
     stored = await lifecycle.load_stored(run.store_for(record), record.label)
     if isinstance(stored, KeyCheck):

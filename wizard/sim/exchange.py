@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import random
+import secrets
 import threading
 import time
 from decimal import Decimal
@@ -53,6 +54,8 @@ class SimExchange:
     def __init__(self, *, seed: int | str | None = None, weight_limit: int = 6000,
                  presets: bool = True, weight_window_s: int = 60) -> None:
         self._lock = threading.RLock()
+        # The /_sim admin routes' per-run token (X-Sim-Token); never derived from ``seed``.
+        self.admin_token: str = secrets.token_urlsafe(24)
         self._rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
         self.faults = Faults()
         self.weight_limit = weight_limit
