@@ -189,7 +189,9 @@ def _trading(perms: KeyPermissions, purpose: Purpose, allowed: set[str]) -> list
                 )
             )
         return findings
-    if perms.spot_trading is False or (perms.spot_trading is None and perms.confirmed):
+    # Unknown is not "on": a probe whose test order was refused for a reason that says
+    # nothing about the key (an account limit, "Rest API trading is not enabled.") blocks too.
+    if perms.spot_trading is not True:
         ip_note = (
             " Binance unticks it automatically after 30 days on keys without an IP allowlist, so "
             "restrict the key to your bot's IPs first."

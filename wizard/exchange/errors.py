@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from wizard.exchange import messages as m
+from wizard.exchange import order_messages
 from wizard.exchange.model import Environment, Problem, ProblemKind
 
 # What the failed request was for; it changes what a failure means.
@@ -75,9 +76,9 @@ def problem_from_api_error(
     if code == -1021:
         return m.clock_skew_problem(code=code, status=status)
     if code == -1013:
-        return m.filter_failure(code, status, text)
+        return order_messages.filter_failure(code, status, text)
     if code in (-2010, -2011):
-        return m.order_rejected(code, status, text)
+        return order_messages.order_rejected(code, status, text)
     if not code:  # python-binance sets 0 when the body wasn't JSON
         return m.non_json(status)
     return Problem(

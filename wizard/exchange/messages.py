@@ -273,37 +273,6 @@ def server_error(code: int | None, status: int | None, *, order: bool = False) -
     )
 
 
-def filter_failure(code: int | None, status: int | None, text: str) -> Problem:
-    """-1013: an exchangeInfo filter refused the order."""
-    name = text.split(":", 1)[1].strip() if ":" in text else echo(text)
-    return Problem(
-        ProblemKind.FILTER_FAILURE,
-        f"Binance rejected the test order's price or size (filter {echo(name)}).",
-        "Nothing was traded. Try again in a minute (prices move); if it repeats, skip the "
-        "order test and use the read test instead.",
-        code=code,
-        status=status,
-    )
-
-
-def order_rejected(code: int | None, status: int | None, text: str) -> Problem:
-    """-2010 / -2011: the matching engine refused the order or the cancel."""
-    lower = text.lower()
-    if "insufficient balance" in lower:
-        message = "Binance rejected the test order: the account doesn't have enough free funds."
-        fix = "Move a little of the quote asset (e.g. 6 USDT) to the Spot wallet, then retry."
-    elif "immediately match" in lower:
-        message = "Binance rejected the test order because it would have traded at once."
-        fix = "Nothing was traded. Try again: the wizard prices it further from the market."
-    elif code == -2011:
-        message = f"Binance couldn't cancel the order: {echo(text) or 'unknown order'}."
-        fix = "Look at Open Orders in Binance and cancel any order starting with 'bkw-probe-'."
-    else:
-        message = f"Binance rejected the order: {echo(text) or 'no reason given'}."
-        fix = "Nothing was traded. Check the account can trade spot, then try again."
-    return Problem(ProblemKind.ORDER_REJECTED, message, fix, code=code, status=status)
-
-
 def non_json(status: int | None) -> Problem:
     """An HTML (non-JSON) answer: WAF, restricted region or wrong URL, not the key."""
     if status == 451:

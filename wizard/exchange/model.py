@@ -133,6 +133,10 @@ class Problem:
 
     ``code`` is Binance's error code when there was one; ``status`` the HTTP
     status. Messages never contain the secret or a signature.
+    ``passed_key_check`` is True only for the refusals Binance documents as
+    coming after the key's permission check (a price or size filter, "Order
+    would immediately match and take.", insufficient balance): only those
+    show an order got past the key; every other refusal proves nothing.
     """
 
     kind: ProblemKind
@@ -141,6 +145,7 @@ class Problem:
     code: int | None = None
     status: int | None = None
     retry_after: float | None = None
+    passed_key_check: bool = False
 
     @property
     def exit_code(self) -> int:

@@ -44,7 +44,7 @@ _EXCHANGE_DOWN = frozenset(
 _REFUSED = frozenset(
     {ProblemKind.PERMISSION_MISSING, ProblemKind.KEY_REJECTED, ProblemKind.IP_NOT_ALLOWED}
 )
-_PAST_KEY_CHECK = frozenset({ProblemKind.FILTER_FAILURE, ProblemKind.ORDER_REJECTED})
+_ORDER_REFUSALS = frozenset({ProblemKind.FILTER_FAILURE, ProblemKind.ORDER_REJECTED})
 # The refusal probe's order: post-only BUY of a sliver at 0.01. It is only ever
 # sent to order/test (validated, never executed), and even as a real order it
 # could not fill or cost more than a fraction of a cent. Its price or size may
@@ -80,9 +80,14 @@ async def trade_refusal(gw: Gateway, symbol: str) -> TradeRefusal:
     if problem is None:
         return TradeRefusal(False, "The exchange accepted a test order (test orders are checked, "
                             "never executed): it did not refuse this key.")
-    if problem.kind in _PAST_KEY_CHECK:
+    if problem.passed_key_check:
         return TradeRefusal(False, "The exchange did not refuse this key: the test order passed the "
                             "key check and only its price or size was refused.", problem)
+    if problem.kind in _ORDER_REFUSALS:
+        # "This account may not place or cancel orders.", an account limit, a closed
+        # market...: refused, but not for this key, so no proof either way.
+        return TradeRefusal(False, "The exchange refused the test order for a reason that says "
+                            f"nothing about this key: {problem.message}", problem)
     if problem.kind is ProblemKind.KEY_REJECTED and not gw.signed_read_ok:
         # -2015 is "IP, key or permission": only a read can tell which (w1).
         problem = await explain_trade_refusal(gw, problem, symbol)
@@ -239,8 +244,9 @@ def _trading_verdict(problem: Problem | None) -> tuple[bool | None, str]:
         return True, "A test order was accepted: trading is enabled."
     if problem.kind in _REFUSED:
         return False, "A test order was refused for this key: trading is not enabled."
-    if problem.kind in (ProblemKind.FILTER_FAILURE, ProblemKind.ORDER_REJECTED):
+    if problem.passed_key_check:
         return True, "A test order got past the key check (only its price or size was refused)."
+    # -2010 "This account may not place or cancel orders." and the like say nothing about the key.
     return None, f"The trading test was inconclusive: {problem.message}"
 
 

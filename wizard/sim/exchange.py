@@ -55,6 +55,8 @@ class SimExchange:
         self._rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
         self.faults = Faults()
         self.weight_limit = weight_limit
+        # False: the REST server refuses TRADE requests (-2010 "Rest API trading is not enabled.").
+        self.rest_trading = True
         self.market: dict[str, SymbolSpec] = default_symbols()
         self._client_ip: str | None = None
         self._keys: dict[str, SimKey] = {}
@@ -187,14 +189,20 @@ class SimExchange:
             self._account(api_key).withdraw_addresses = [dict(a) for a in addresses]
 
     def set_account_status(self, api_key: str, *, status: str | None = None,
-                           trading_locked: bool | None = None) -> None:
-        """Change account/status ``data`` and apiTradingStatus ``isLocked``."""
+                           trading_locked: bool | None = None, can_trade: bool | None = None,
+                           permissions: list[str] | None = None) -> None:
+        """Change account/status ``data``, apiTradingStatus ``isLocked``, and the
+        account's own ``canTrade`` and ``permissions`` (GET /api/v3/account)."""
         with self._lock:
             account = self._account(api_key)
             if status is not None:
                 account.status = status
             if trading_locked is not None:
                 account.trading_locked = trading_locked
+            if can_trade is not None:
+                account.can_trade = can_trade
+            if permissions is not None:
+                account.permissions = list(permissions)
 
     def set_market(self, symbol: str, *, bid: Decimal | str | None = None,
                    ask: Decimal | str | None = None, avg_price: Decimal | str | None = None) -> None:

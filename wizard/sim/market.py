@@ -9,7 +9,7 @@ PERCENT_PRICE_BY_SIDE) is exercised against the same numbers it meets live.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from wizard.sim import errors
@@ -72,6 +72,8 @@ class SymbolSpec:
     ask_multiplier_up: Decimal = Decimal("5")
     ask_multiplier_down: Decimal = Decimal("0.2")
     max_num_orders: int = 200
+    status: str = "TRADING"  # or HALT, BREAK, END_OF_DAY (enums.md "Symbol status")
+    permission_sets: list[list[str]] = field(default_factory=lambda: [["SPOT", "MARGIN"]])
 
     def filters(self) -> list[dict[str, object]]:
         """The ``filters`` array of exchangeInfo, in Binance's order."""
@@ -126,7 +128,7 @@ class SymbolSpec:
         """This symbol's entry in exchangeInfo ``symbols``."""
         return {
             "symbol": self.symbol,
-            "status": "TRADING",
+            "status": self.status,
             "baseAsset": self.base,
             "baseAssetPrecision": 8,
             "quoteAsset": self.quote,
@@ -147,7 +149,7 @@ class SymbolSpec:
             "isMarginTradingAllowed": True,
             "filters": self.filters(),
             "permissions": [],
-            "permissionSets": [["SPOT", "MARGIN"]],
+            "permissionSets": [list(group) for group in self.permission_sets],
             "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
             "allowedSelfTradePreventionModes": STP_MODES,
         }

@@ -88,7 +88,27 @@ def parse_order(call: Call) -> OrderRequest:
         raise errors.BinanceError(-1100, "Illegal characters found in parameter 'newOrderRespType'.")
     open_count = len(call.require_account().open_orders(spec.symbol)) if call.account else 0
     spec.check_filters(side, order_type, price, quantity, open_count)
+    _account_checks(call, spec)
     return OrderRequest(spec, side, order_type, tif or "GTC", price, quantity, client_id, response_type)
+
+
+def _account_checks(call: Call, spec: SymbolSpec) -> None:
+    """-2010 refusals that are about the server, the account or the market, not the key.
+
+    The sim applies them to test orders too (Binance doesn't document whether
+    order/test does), so the wizard can't mistake any of them for proof.
+    """
+    acct = call.require_account()
+    if not call.sim.rest_trading:
+        raise errors.BinanceError(-2010, errors.MSG_REST_TRADING_OFF)
+    if not acct.can_trade:
+        raise errors.BinanceError(-2010, errors.MSG_ACCOUNT_MAY_NOT_TRADE)
+    if acct.trading_locked:
+        raise errors.BinanceError(-2010, errors.MSG_ACTION_DISABLED)
+    if spec.status != "TRADING":
+        raise errors.BinanceError(-2010, errors.MSG_MARKET_CLOSED)
+    if not acct.may_trade_symbol(spec.permission_sets):
+        raise errors.BinanceError(-2010, errors.MSG_SYMBOL_NOT_PERMITTED)
 
 
 def test_order(call: Call) -> object:
@@ -125,8 +145,6 @@ def new_order(call: Call) -> object:
     """POST /api/v3/order."""
     req = parse_order(call)
     acct = call.require_account()
-    if acct.trading_locked:
-        raise errors.BinanceError(-2010, "This action is disabled on this account.")
     if req.client_order_id and any(
         o.client_order_id == req.client_order_id for o in acct.open_orders()
     ):

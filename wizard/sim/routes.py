@@ -137,7 +137,7 @@ def account(call: Call) -> object:
             "buyer": "0.00000000",
             "seller": "0.00000000",
         },
-        "canTrade": not acct.trading_locked,
+        "canTrade": acct.can_trade and not acct.trading_locked,
         "canWithdraw": True,
         "canDeposit": True,
         "brokered": False,
@@ -146,7 +146,7 @@ def account(call: Call) -> object:
         "updateTime": call.now_ms - 86_400_000,
         "accountType": "SPOT",
         "balances": rows,
-        "permissions": ["SPOT"],
+        "permissions": list(acct.permissions),
         "uid": acct.uid,
     }
 

@@ -123,6 +123,13 @@ class Account:
     )
     status: str = "Normal"
     trading_locked: bool = False
+    # Account-level, not key-level: "canTrade" and "permissions" of GET /api/v3/account.
+    can_trade: bool = True
+    permissions: list[str] = field(default_factory=lambda: ["SPOT"])
+
+    def may_trade_symbol(self, permission_sets: list[list[str]]) -> bool:
+        """Binance's rule: the account holds one permission of EVERY set (CHANGELOG 2024-08-26)."""
+        return all(any(p in self.permissions for p in group) for group in permission_sets)
 
     def free(self, asset: str) -> Decimal:
         """Free amount of ``asset`` (0 when never held)."""
