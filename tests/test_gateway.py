@@ -42,7 +42,8 @@ def test_parse_restrictions_tolerates_missing_unknown_and_odd_fields():
     })
     assert perms.confirmed and perms.reading and perms.withdrawals is False
     assert perms.spot_trading is False and perms.margin is None and perms.futures is None
-    assert perms.unknown_enabled == ("enableTeleport",)
+    # A known name with an unparseable value is "unknown, treated as on" too.
+    assert perms.unknown_enabled == ("enableMargin", "enableTeleport")
     assert perms.ip_restricted is True and perms.trading_expires_at is None
     assert perms.created_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
     assert ms_to_datetime("garbage") is None and ms_to_datetime(10**30) is None

@@ -39,6 +39,7 @@ within the last minute (w5). A ``check`` of a healthy key is 2 requests, weight 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -131,6 +132,11 @@ class Gateway:
         await self._transport.close()
 
     @property
+    def key_type(self) -> str | None:
+        """The key's signing type ("hmac", "ed25519"), None for a keyless gateway."""
+        return self._transport.key_type
+
+    @property
     def stats(self) -> TransportStats:
         """Requests made and the last X-MBX-USED-WEIGHT-1M seen (diagnostics)."""
         return self._transport.stats
@@ -171,6 +177,7 @@ class Gateway:
             "get", "account/apiRestrictions", sapi=True, context="key_read"
         )
         permissions = _parsed(parse_restrictions, data, "apiRestrictions")
+        permissions = replace(permissions, key_type=self._transport.key_type)
         self.permissions = permissions
         self.signed_read_ok = True
         return permissions

@@ -50,8 +50,12 @@ class KeyPermissions:
     Each flag is ``True``/``False`` when known and ``None`` when the exchange
     could not tell (a probed environment, or a field Binance left out).
     ``confirmed`` is True only when the flags came from ``apiRestrictions``.
-    ``unknown_enabled`` lists ``enable*``/``permits*`` fields this version does
-    not know that were true: the policy treats them as unwanted permissions.
+    ``unknown_enabled`` lists every permission-looking field this version could
+    not understand — an unknown ``enable*``/``permit*`` name whose value isn't
+    plainly off, or a known name with a value that isn't a boolean: each is
+    "unknown, treated as on", and the policy blocks on it. ``key_type`` is the
+    key's signing type when the gateway knows it (FIX permissions exist only
+    on Ed25519 keys).
     """
 
     confirmed: bool
@@ -70,6 +74,7 @@ class KeyPermissions:
     ip_restricted: bool | None = None
     created_at: datetime | None = None
     trading_expires_at: datetime | None = None
+    key_type: KeyType | None = None
 
     def as_dict(self) -> dict[str, object]:
         """JSON-friendly form (datetimes as ISO 8601 strings)."""

@@ -132,7 +132,8 @@ async def probe_permissions(gw: Gateway, symbol: str = "BTCUSDT") -> KeyPermissi
         can_trade=can_trade,
         notes=("A signed read worked: reading is enabled.", note),
     )
-    return KeyPermissions(confirmed=False, reading=True, spot_trading=can_trade)
+    return KeyPermissions(confirmed=False, reading=True, spot_trading=can_trade,
+                          key_type=gw.key_type)
 
 
 async def place_and_cancel(gw: Gateway, symbol: str) -> OrderProbe:

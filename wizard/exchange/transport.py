@@ -141,6 +141,11 @@ class Transport:
         return self._key is not None
 
     @property
+    def key_type(self) -> str | None:
+        """"hmac" or "ed25519" (None without a key)."""
+        return self._key.key_type if self._key is not None else None
+
+    @property
     def api_key(self) -> str:
         """The API key (public half, not secret), or "" without a key."""
         return self._key.api_key if self._key is not None else ""
