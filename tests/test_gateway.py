@@ -223,10 +223,12 @@ async def test_place_and_cancel_probe(sim):
     assert probe.price * probe.quantity >= 5 and probe.price < 40_000
     assert sim.open_orders(key.api_key) == []
     assert [c[:2] for c in calls(sim)] == [
-        ("GET", "/api/v3/exchangeInfo"), ("GET", "/api/v3/avgPrice"), ("GET", "/api/v3/time"),
+        ("GET", "/api/v3/exchangeInfo"), ("GET", "/api/v3/referencePrice"),
+        ("GET", "/api/v3/avgPrice"), ("GET", "/api/v3/time"),
         ("POST", "/sapi/v3/asset/getUserAsset"), ("POST", "/api/v3/order"),
         ("GET", "/api/v3/openOrders"), ("DELETE", "/api/v3/order"), ("GET", "/api/v3/openOrders")]
-    assert sum(e.weight for e in sim.request_log) == 42
+    # referencePrice (w2) is new since 2026-05: the band filters use it when it's non-null.
+    assert sum(e.weight for e in sim.request_log) == 44
 
 
 async def test_probe_checks_funds_before_ordering(sim):

@@ -20,9 +20,10 @@ account_facts              account/status, apiTradingStatus,            1+1+10
                            capital/withdraw/address/list
 balances                   POST /sapi/v3/asset/getUserAsset             5
                            (no /sapi: GET /api/v3/account)              (20)
-test_order                 exchangeInfo?symbol, avgPrice, order/test    20+2+1
+test_order                 exchangeInfo?symbol, referencePrice          20+2+1
+                           (avgPrice only if that is null), order/test  (+2)
 trade_refusal_probe        POST order/test (fixed shape, no lookups)    1
-place_and_cancel_probe     exchangeInfo, avgPrice, balance, order,      20+2+5+1
+place_and_cancel_probe     exchangeInfo, prices, balance, order,        20+2+5+1
                            openOrders, DELETE order, openOrders         +6+1+6
 confirm_key_dead           apiRestrictions (no /sapi: GET account)      1 (20)
                            (only -2008 on /sapi proves deletion)
@@ -67,10 +68,10 @@ from wizard.exchange.parse import (
     parse_user_assets,
 )
 from wizard.exchange.trading import TradeRefusal
-from wizard.exchange.transport import Transport, TransportStats, unexpected_answer
+from wizard.exchange.transport import SharedCache, Transport, TransportStats, unexpected_answer
 
 if TYPE_CHECKING:
-    from wizard.exchange.orders import SymbolRules
+    from wizard.exchange.orders import MarketPrice, SymbolRules
 
 __all__ = ["Gateway", "TradeRefusal"]
 
@@ -86,7 +87,6 @@ REFUSED_KINDS = frozenset(
 # 5-minute average price, far from both the band's floor and the market, so a
 # two-minute-old average plans the same safe order.
 RULES_TTL = 600.0
-AVG_PRICE_TTL = 120.0
 # The visible order's funds check may use balances this recent (the test step
 # has just read them); the exchange checks funds again on the order anyway.
 BALANCES_TTL = 60.0
@@ -310,18 +310,27 @@ class Gateway:
 
     async def avg_price(self, symbol: str) -> Decimal:
         """``GET /api/v3/avgPrice`` (w2): the 5-minute average, shared for 2 minutes (0 if missing)."""
-        price = self._shared.get(("avg_price", symbol), AVG_PRICE_TTL)
-        if price is None:
-            data = await self.public("avgPrice", {"symbol": symbol})
-            price = decimal_or_zero(data.get("price")) if isinstance(data, dict) else Decimal(0)
-            if price > 0:
-                self._shared.put(("avg_price", symbol), price)
-        return price
+        from wizard.exchange.market import average_price
+
+        return (await average_price(self, symbol))[0]
+
+    async def market_price(self, symbol: str) -> MarketPrice:
+        """What the band filters measure against: referencePrice (w2), else avgPrice (w2)."""
+        from wizard.exchange.market import market_price
+
+        return await market_price(self, symbol)
+
+    @property
+    def shared(self) -> SharedCache:
+        """Facts shared by every gateway of this environment (never credentials)."""
+        return self._shared
 
     def forget_market(self, symbol: str) -> None:
-        """Drop the shared rules and average price of ``symbol`` (an order just failed a filter)."""
+        """Drop the shared rules and prices of ``symbol`` (an order just failed a filter)."""
+        from wizard.exchange.market import forget
+
         self._shared.drop(("rules", symbol))
-        self._shared.drop(("avg_price", symbol))
+        forget(self, symbol)
 
     async def _optional_sapi_read(self, path: str) -> Any:
         """A nice-to-have read: None if this server doesn't offer it."""

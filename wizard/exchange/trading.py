@@ -253,9 +253,9 @@ def _trading_verdict(problem: Problem | None) -> tuple[bool | None, str]:
 
 async def _plan(gw: Gateway, symbol: str) -> PlannedOrder:
     rules = await gw.symbol_rules(symbol)
-    avg = await gw.avg_price(symbol)
+    market = await gw.market_price(symbol)
     try:
-        return plan_probe_order(rules, avg)
+        return plan_probe_order(rules, market)
     except PlanError as err:
         problem = plan_problem(str(err))
     raise ExchangeError(problem) from None

@@ -26,6 +26,7 @@ MSG_MARKET_CLOSED = "Market is closed."
 MSG_UNKNOWN_ORDER = "Unknown order sent."
 MSG_NO_ORDER = "Order does not exist."
 MSG_INVALID_SYMBOL = "Invalid symbol."
+MSG_NO_REFERENCE_PRICE = "This symbol doesn't have a reference price."
 MSG_INTERNAL = "Internal error; unable to process your request. Please try again."
 MSG_TOO_MUCH_WEIGHT = (
     "Too much request weight used; current limit is {limit} request weight per 1 MINUTE. "

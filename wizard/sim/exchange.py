@@ -20,7 +20,8 @@ from typing import Any, Literal
 from wizard.exchange.model import Balance
 from wizard.sim.faults import Faults
 from wizard.sim.keys import KWARG_FIELDS, SimKey, build_key, random_token
-from wizard.sim.market import SymbolSpec, default_symbols
+from wizard.sim.market import SymbolSpec
+from wizard.sim.symbols import default_symbols
 from wizard.sim.state import Account, LogEntry, WeightCounter
 
 DAY_MS = 86_400_000

@@ -112,6 +112,16 @@ def avg_price(call: Call) -> object:
     return {"mins": 5, "price": f"{spec.avg_price:.8f}", "closeTime": call.now_ms - 1234}
 
 
+def reference_price(call: Call) -> object:
+    """GET /api/v3/referencePrice: the price the band filters use when it is non-null."""
+    spec = symbol_spec(call)
+    assert spec is not None
+    if spec.reference_price is None and not spec.reference_ever_set:
+        raise errors.BinanceError(-2043, errors.MSG_NO_REFERENCE_PRICE)
+    price = None if spec.reference_price is None else plain(spec.reference_price)
+    return {"symbol": spec.symbol, "referencePrice": price, "timestamp": call.now_ms - 250}
+
+
 def book_ticker(call: Call) -> object:
     """GET /api/v3/ticker/bookTicker: one symbol, or every symbol as a list."""
     spec = symbol_spec(call, required=False)
@@ -220,6 +230,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/v3/time"): Endpoint(server_time, fixed(1), "NONE"),
     ("GET", "/api/v3/exchangeInfo"): Endpoint(exchange_info, fixed(20), "NONE"),
     ("GET", "/api/v3/avgPrice"): Endpoint(avg_price, fixed(2), "NONE"),
+    ("GET", "/api/v3/referencePrice"): Endpoint(reference_price, fixed(2), "NONE"),
     ("GET", "/api/v3/ticker/bookTicker"): Endpoint(book_ticker, _book_ticker_weight, "NONE"),
     ("GET", "/api/v3/account"): Endpoint(account, fixed(20), "USER_DATA"),
     ("GET", "/sapi/v1/account/apiRestrictions"): Endpoint(api_restrictions, fixed(1), "USER_DATA"),
