@@ -71,7 +71,7 @@ from wizard.exchange.trading import TradeRefusal
 from wizard.exchange.transport import SharedCache, Transport, TransportStats, unexpected_answer
 
 if TYPE_CHECKING:
-    from wizard.exchange.orders import MarketPrice, SymbolRules
+    from wizard.exchange.orders import MarketPrice, PlannedOrder, SymbolRules
 
 __all__ = ["Gateway", "TradeRefusal"]
 
@@ -210,9 +210,12 @@ class Gateway:
         """This key's balances if any gateway of this environment read them in the last minute."""
         return self._shared.get(("balances", self._transport.api_key), BALANCES_TTL)
 
-    async def test_order(self, symbol: str = "BTCUSDT") -> None:
-        """``POST /api/v3/order/test`` of a harmless post-only BUY; never retried."""
-        await trading.test_order(self, symbol)
+    async def test_order(self, symbol: str = "BTCUSDT") -> PlannedOrder:
+        """``POST /api/v3/order/test`` of a harmless post-only BUY; never retried.
+
+        Returns the order that was tested (the visible order will be the same).
+        """
+        return await trading.test_order(self, symbol)
 
     async def trade_refusal_probe(self, symbol: str = "BTCUSDT") -> TradeRefusal:
         """For a key that should not trade: does the exchange refuse its order? (w1)

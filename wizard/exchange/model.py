@@ -196,6 +196,15 @@ class OrderProbe:
     seen_open: bool
     cancelled: bool
     seen_gone: bool
+    # The order's real end: CANCELED, or FILLED / PARTIALLY_FILLED when the market
+    # reached it before the cancel (a resting post-only order is an ordinary bid).
+    final_status: str = "CANCELED"
+    filled_quantity: Decimal = Decimal(0)
+
+    @property
+    def filled(self) -> bool:
+        """True when any of the order traded."""
+        return self.filled_quantity > 0 or self.final_status in ("FILLED", "PARTIALLY_FILLED")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from wizard.exchange.model import (
     ProbeReport,
 )
 from wizard.exchange.orders import PlannedOrder, PlanError, plan_probe_order, plain
-from wizard.exchange.parse import UnexpectedAnswer, order_ids_of
+from wizard.exchange.parse import UnexpectedAnswer, decimal_or_zero, order_ids_of
 from wizard.exchange.transport import unexpected_answer
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ async def trade_refusal(gw: Gateway, symbol: str) -> TradeRefusal:
     raise ExchangeError(problem)
 
 
-async def test_order(gw: Gateway, symbol: str) -> None:
+async def test_order(gw: Gateway, symbol: str) -> PlannedOrder:
     """``POST /api/v3/order/test`` of the planned probe order (validated, never sent)."""
     order = await _plan(gw, symbol)
     problem = None
@@ -114,6 +114,7 @@ async def test_order(gw: Gateway, symbol: str) -> None:
         if problem.kind is ProblemKind.FILTER_FAILURE:
             gw.forget_market(symbol)  # planned from stale rules? the next try reads them afresh
         raise ExchangeError(await explain_trade_refusal(gw, problem, symbol)) from None
+    return order
 
 
 async def probe_permissions(gw: Gateway, symbol: str = "BTCUSDT") -> KeyPermissions:
@@ -171,10 +172,10 @@ async def _place_see_cancel(gw: Gateway, order: PlannedOrder, client_id: str) ->
         await _cancel_quietly(gw, symbol, {"origClientOrderId": client_id})
         raise ExchangeError(unexpected_answer("order"))
     seen_open = await _listed(gw, symbol, order_id)
-    cancelled = await _cancel(gw, order, order_id)
+    status, filled = await _cancel(gw, order, order_id)
     seen_gone = await _listed(gw, symbol, order_id) is False
     return OrderProbe(symbol, order_id, order.price, order.quantity, seen_open is True,
-                      cancelled, seen_gone)
+                      status == "CANCELED", seen_gone, status, filled)
 
 
 async def explain_trade_refusal(gw: Gateway, problem: Problem, symbol: str) -> Problem:
@@ -286,7 +287,13 @@ async def _placement_failed(gw: Gateway, problem: Problem, symbol: str, client_i
     return problem
 
 
-async def _cancel(gw: Gateway, order: PlannedOrder, order_id: int) -> bool:
+async def _cancel(gw: Gateway, order: PlannedOrder, order_id: int) -> tuple[str, Decimal]:
+    """Cancel; returns the order's real status and how much of it traded.
+
+    A resting LIMIT_MAKER is an ordinary bid: if the market fell to it, the
+    cancel answers CANCELED with some executedQty, or -2011 because it has
+    FILLED. Then ``GET /api/v3/order`` (w4) tells what really happened.
+    """
     problem, answer = None, None
     try:
         answer = await gw.signed("delete", "order", data={"symbol": order.symbol,
@@ -294,10 +301,22 @@ async def _cancel(gw: Gateway, order: PlannedOrder, order_id: int) -> bool:
     except ExchangeError as err:
         problem = err.problem
     if problem is None:
-        return not isinstance(answer, dict) or answer.get("status", "CANCELED") == "CANCELED"
-    if problem.code == -2011:  # "Unknown order": it's no longer open
-        return False
+        return _status_of(answer, "CANCELED")
+    if problem.code == -2011:  # no longer open: filled, or gone some other way
+        try:
+            return _status_of(await gw.signed("get", "order", data={
+                "symbol": order.symbol, "orderId": order_id}), "UNKNOWN")
+        except ExchangeError:
+            return "UNKNOWN", Decimal(0)
     raise ExchangeError(_still_open(order, order_id, problem)) from None
+
+
+def _status_of(answer: Any, default: str) -> tuple[str, Decimal]:
+    if not isinstance(answer, dict):
+        return default, Decimal(0)
+    status = answer.get("status")
+    return (status if isinstance(status, str) and status else default,
+            decimal_or_zero(answer.get("executedQty")))
 
 
 def _still_open(order: PlannedOrder, order_id: int, problem: Problem) -> Problem:
@@ -306,7 +325,8 @@ def _still_open(order: PlannedOrder, order_id: int, problem: Problem) -> Problem
         f"The test order {order_id} (BUY {order.quantity_text} {order.symbol} at "
         f"{order.price_text}) may still be open: cancelling it failed. {problem.message}",
         f"Cancel it in Binance under Open Orders (client id starting '{PROBE_PREFIX}'). "
-        "It is priced far below the market, so it won't fill meanwhile.",
+        "It is priced far below the market, but a resting order can still fill if the market "
+        "falls to it.",
         problem.code,
         problem.status,
         problem.retry_after,

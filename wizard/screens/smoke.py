@@ -7,6 +7,8 @@ post-only order that cannot fill is placed, seen, cancelled and seen gone.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +17,7 @@ from textual.markup import escape
 from textual.widgets import Button, DataTable, Static
 
 from wizard.exchange.model import ExchangeError, OrderProbe, Problem, ProblemKind
+from wizard.exchange.orders import PlannedOrder
 from wizard.messages import BalancesRead, ExchangeFailed, OrderProbed, TestOrderPlaced, TestOrderRefused
 from wizard.screens.base import StepScreen
 from wizard.screens.dialogs import ConfirmDialog
@@ -28,11 +31,18 @@ def probe_lines(probe: OrderProbe) -> list[str]:
     def mark(ok: bool) -> str:
         return "[$success]✓[/]" if ok else "[$error]✗[/]"
 
+    cancelled = f"{mark(probe.cancelled)} Cancelled"
+    if probe.filled:
+        cancelled = (f"{mark(False)} The market reached the order before the cancel: it is "
+                     f"{escape(probe.final_status)}, {probe.filled_quantity.normalize():f} "
+                     f"{escape(probe.symbol)} bought")
+    elif not probe.cancelled:
+        cancelled += f" — Binance reports the order as {escape(probe.final_status)}"
     return [
         f"{mark(True)} Placed order {probe.order_id}: LIMIT_MAKER BUY {probe.quantity} {escape(probe.symbol)} "
-        f"at {probe.price} (below the market: it cannot fill)",
+        f"at {probe.price} (far below the market: post-only can't fill when placed)",
         f"{mark(probe.seen_open)} Seen in open orders",
-        f"{mark(probe.cancelled)} Cancelled",
+        cancelled,
         f"{mark(probe.seen_gone)} Seen gone from open orders",
     ]
 
@@ -48,6 +58,7 @@ class SmokeTestScreen(StepScreen):
         super().__init__()
         self._lines: list[str] = []
         self._probe_done = False
+        self._planned: PlannedOrder | None = None  # the accepted test order: its value
 
     @property
     def symbol(self) -> str:
@@ -120,11 +131,11 @@ class SmokeTestScreen(StepScreen):
                                       else TestOrderPlaced())
                     return
                 try:
-                    await self.bounded(gateway.test_order(self.symbol))
+                    order = await self.bounded(gateway.test_order(self.symbol))
                 except ExchangeError as exc:
                     self.post_message(TestOrderRefused(exc.problem))
                 else:
-                    self.post_message(TestOrderPlaced())
+                    self.post_message(TestOrderPlaced(order))
         except Exception as exc:  # noqa: BLE001 - shown with Retry
             self.post_message(ExchangeFailed(self._problem(exc, doing), "test"))
 
@@ -148,6 +159,7 @@ class SmokeTestScreen(StepScreen):
 
     def on_test_order_placed(self, message: TestOrderPlaced) -> None:
         self.query_one(Busy).stop()
+        self._planned = message.order
         if self.session.purpose == "spot":
             self._lines.append(f"[$success]✓[/] Test order for {escape(self.symbol)} accepted (test orders "
                                "are checked by the exchange but never executed).")
@@ -198,8 +210,10 @@ class SmokeTestScreen(StepScreen):
     @on(Button.Pressed, "#probe")
     def _ask_probe(self) -> None:
         question = (f"Place a post-only LIMIT_MAKER BUY of {self.symbol} for the smallest amount the "
-                    "exchange allows (about 5 USDT), priced below the market so it cannot fill, then cancel "
-                    "it at once? It shows briefly in your open orders. Nothing else on the account changes.")
+                    f"exchange allows ({self._order_value()}), priced far below the market, then cancel "
+                    "it at once? It shows briefly in your open orders. Post-only means it can't fill "
+                    "when placed; while it rests it is an ordinary bid, and would buy only if the "
+                    "market fell to it before the cancel.")
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -209,6 +223,14 @@ class SmokeTestScreen(StepScreen):
 
         self.app.push_screen(ConfirmDialog("Place a visible test order?", question, yes="Place and cancel",
                                            no="Not now"), answered)
+
+    def _order_value(self) -> str:
+        """"about 0.00017 BTC"-style: the tested order's value in its quote asset."""
+        order = self._planned
+        if order is None or not order.quote_asset:
+            return "the symbol's minimum order value"
+        value = order.notional.quantize(Decimal("0.01")) if order.notional >= 1 else order.notional
+        return f"about {value.normalize():f} {escape(order.quote_asset)}"
 
     @work(exclusive=True, group="smoke")
     async def place_probe(self) -> None:
@@ -226,7 +248,14 @@ class SmokeTestScreen(StepScreen):
         probe = message.probe
         self._lines.extend(probe_lines(probe))
         self._probe_done = probe.seen_open and probe.cancelled and probe.seen_gone
-        if not probe.seen_gone:
+        if probe.filled:
+            self.query_one(ProblemBox).show_problem(
+                "The test order traded", f"Order {probe.order_id} is {probe.final_status}: "
+                f"{probe.filled_quantity.normalize():f} {probe.symbol} was bought at {probe.price} "
+                "before the cancel reached it.",
+                "Nothing is wrong with the key. Look at the order in Binance → Orders → Order "
+                "History; sell what was bought if you don't want it.", warning=True)
+        elif not probe.seen_gone:
             self.query_one(ProblemBox).show_problem(
                 "The order may still be open", f"Order {probe.order_id} was not seen gone.",
                 f"Open Binance → Orders → Open Orders and cancel order {probe.order_id}.", warning=True)

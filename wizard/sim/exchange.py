@@ -58,6 +58,9 @@ class SimExchange:
         self.weight_limit = weight_limit
         # False: the REST server refuses TRADE requests (-2010 "Rest API trading is not enabled.").
         self.rest_trading = True
+        # Called (under the lock) with each order that comes to rest: a test can
+        # move the market onto it, e.g. ``lambda o: sim.fill_order(key, o.order_id)``.
+        self.on_order_placed: Any = None
         self.market: dict[str, SymbolSpec] = default_symbols()
         self._client_ip: str | None = None
         self._keys: dict[str, SimKey] = {}
@@ -183,6 +186,16 @@ class SimExchange:
         """The key's open orders, shaped like GET /api/v3/openOrders."""
         with self._lock:
             return [o.as_query() for o in self._account(api_key).open_orders()]
+
+    def fill_order(self, api_key: str, order_id: int, quantity: Decimal | str | None = None) -> None:
+        """The market reaches a resting order: fill it (all, or ``quantity``) at its price."""
+        from wizard.sim.orders import fill_resting
+
+        with self._lock:
+            account = self._account(api_key)
+            order = account.orders[order_id]
+            amount = order.quantity if quantity is None else Decimal(str(quantity))
+            fill_resting(account, self.market[order.symbol], order, amount, self.now_ms())
 
     def set_withdraw_addresses(self, api_key: str, addresses: list[dict[str, object]]) -> None:
         """Replace the account's withdrawal address book (entries carry ``whiteStatus``)."""

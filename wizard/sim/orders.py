@@ -177,7 +177,31 @@ def new_order(call: Call) -> object:
         acct.lock(asset, amount)
         order.locked_asset, order.locked_amount = asset, amount
     acct.orders[order.order_id] = order
+    hook = call.sim.on_order_placed
+    if hook is not None and order.status == "NEW":
+        hook(order)  # a test's "the market moves now" (see SimExchange.on_order_placed)
     return _order_response(order, req.response_type, fills, call.now_ms)
+
+
+def fill_resting(acct: Account, spec: SymbolSpec, order: Order, quantity: Decimal,
+                 now_ms: int) -> None:
+    """The market reached a resting order: ``quantity`` of it trades at its own price."""
+    quantity = min(quantity, order.quantity - order.executed_qty)
+    if quantity <= 0 or order.status not in ("NEW", "PARTIALLY_FILLED"):
+        return
+    cost = order.price * quantity
+    if order.side == "BUY":
+        acct.spend_locked(spec.quote, cost)
+        acct.credit(spec.base, quantity)
+        order.locked_amount -= cost
+    else:
+        acct.spend_locked(spec.base, quantity)
+        acct.credit(spec.quote, cost)
+        order.locked_amount -= quantity
+    order.executed_qty += quantity
+    order.quote_qty += cost
+    order.status = "FILLED" if order.executed_qty >= order.quantity else "PARTIALLY_FILLED"
+    order.update_ms = now_ms
 
 
 def _fill(call: Call, acct: Account, order: Order) -> list[dict[str, object]]:

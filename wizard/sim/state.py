@@ -151,6 +151,10 @@ class Account:
         entry[1] -= amount
         entry[0] += amount
 
+    def spend_locked(self, asset: str, amount: Decimal) -> None:
+        """Take ``amount`` out of what is locked (a resting order traded)."""
+        self.balances.setdefault(asset, [Decimal(0), Decimal(0)])[1] -= amount
+
     def credit(self, asset: str, amount: Decimal) -> None:
         """Add (or with a negative amount, take) free balance: a fill."""
         self.balances.setdefault(asset, [Decimal(0), Decimal(0)])[0] += amount
