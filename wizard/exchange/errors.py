@@ -79,6 +79,8 @@ def problem_from_api_error(
         return order_messages.filter_failure(code, status, text)
     if code in (-2010, -2011):
         return order_messages.order_rejected(code, status, text)
+    if code == -1121:
+        return order_messages.invalid_symbol("", code=code, status=status)
     if not code:  # python-binance sets 0 when the body wasn't JSON
         return m.non_json(status)
     return Problem(

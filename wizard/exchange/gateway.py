@@ -210,14 +210,16 @@ class Gateway:
         """This key's balances if any gateway of this environment read them in the last minute."""
         return self._shared.get(("balances", self._transport.api_key), BALANCES_TTL)
 
-    async def test_order(self, symbol: str = "BTCUSDT") -> PlannedOrder:
+    async def test_order(self, symbol: str = "BTCUSDT", *, origin: str = "") -> PlannedOrder:
         """``POST /api/v3/order/test`` of a harmless post-only BUY; never retried.
 
         Returns the order that was tested (the visible order will be the same).
+        ``origin`` says where the symbol came from ("the profile's [test] symbol"):
+        an unknown or unpermitted symbol is reported with it.
         """
-        return await trading.test_order(self, symbol)
+        return await trading.test_order(self, symbol, origin)
 
-    async def trade_refusal_probe(self, symbol: str = "BTCUSDT") -> TradeRefusal:
+    async def trade_refusal_probe(self, symbol: str = "BTCUSDT", *, origin: str = "") -> TradeRefusal:
         """For a key that should not trade: does the exchange refuse its order? (w1)
 
         Sends ``POST /api/v3/order/test`` of a fixed post-only BUY at 0.01, with
@@ -227,11 +229,11 @@ class Gateway:
         :class:`TradeRefusal` rather than an exception; failures that say
         nothing about the key (network, 5xx, rate limit, invalid key) raise.
         """
-        return await trading.trade_refusal(self, symbol)
+        return await trading.trade_refusal(self, symbol, origin)
 
-    async def place_and_cancel_probe(self, symbol: str = "BTCUSDT") -> OrderProbe:
-        """Place the smallest non-filling LIMIT_MAKER BUY, see it, cancel it, see it gone."""
-        return await trading.place_and_cancel(self, symbol)
+    async def place_and_cancel_probe(self, symbol: str = "BTCUSDT", *, origin: str = "") -> OrderProbe:
+        """Place the smallest LIMIT_MAKER BUY far below the market, see it, cancel it, see it gone."""
+        return await trading.place_and_cancel(self, symbol, origin)
 
     async def confirm_key_dead(self) -> Problem | None:
         """For rotation: is the old key gone from the exchange?
@@ -288,24 +290,41 @@ class Gateway:
         """``GET /api/v3/account`` (w20): the signed read that exists everywhere."""
         data = await self.signed("get", "account", data={"omitZeroBalances": "true"})
         self.signed_read_ok = True
+        permissions = data.get("permissions") if isinstance(data, dict) else None
+        if isinstance(permissions, list):  # the ACCOUNT's permissions: which markets it may trade
+            self._shared.put(("account_permissions", self._transport.api_key),
+                             tuple(p for p in permissions if isinstance(p, str)))
         return data
+
+    def account_permissions(self) -> tuple[str, ...] | None:
+        """The account's permissions if a GET /api/v3/account of this run read them."""
+        return self._shared.get(("account_permissions", self._transport.api_key), RULES_TTL)
 
     async def public(self, path: str, data: dict[str, Any] | None = None) -> Any:
         """One unsigned GET under /api/v3."""
         return await self._transport.call(_api_request("get", path, False, dict(data or {})))
 
-    async def symbol_rules(self, symbol: str) -> SymbolRules:
+    async def symbol_rules(self, symbol: str, origin: str = "") -> SymbolRules:
         """exchangeInfo for ONE symbol (w20), shared by this environment's gateways for 10 min."""
         rules = self._shared.get(("rules", symbol), RULES_TTL)
         if rules is not None:
             return rules
+        from wizard.exchange.order_messages import invalid_symbol
         from wizard.exchange.orders import PlanError, SymbolRules
 
-        info = await self.public("exchangeInfo", {"symbol": symbol})
+        problem = None
+        try:
+            info = await self.public("exchangeInfo", {"symbol": symbol})
+        except ExchangeError as err:
+            problem = err.problem
+        if problem is not None:
+            if problem.code == -1121:  # "Invalid symbol.": say which, and from where
+                problem = invalid_symbol(symbol, origin)
+            raise ExchangeError(problem) from None
         try:
             rules = SymbolRules.from_exchange_info(info, symbol)
-        except PlanError as err:
-            problem = trading.plan_problem(str(err))
+        except PlanError:
+            problem = invalid_symbol(symbol, origin, code=None, status=None)
         else:
             self._shared.put(("rules", symbol), rules)
             return rules

@@ -111,3 +111,33 @@ def _rejection(lower: str, text: str) -> tuple[str, str]:
                 f"{NOTHING_TRADED} Use another symbol, or try again once the market reopens.")
     return (f"Binance rejected the order: {echo(text) or 'no reason given'}.",
             f"{NOTHING_TRADED} Check in Binance that the account can trade spot, then try again.")
+
+
+def invalid_symbol(symbol: str, origin: str = "", code: int | None = -1121,
+                   status: int | None = 400) -> Problem:
+    """-1121 (or a symbol exchangeInfo doesn't list): name it and where it came from."""
+    source = f" (from {origin})" if origin else ""
+    where = ("Fix the symbol under [test] symbol in the profile" if "profile" in origin
+             else "Use a symbol Binance lists")
+    return Problem(
+        ProblemKind.FILTER_FAILURE,
+        f"Binance doesn't know {f'the symbol {symbol!r}' if symbol else 'that symbol'}{source} "
+        f"(code -1121, invalid symbol). {NOTHING_TRADED}",
+        f"{where}: base then quote asset, no separator, e.g. BTCUSDT or ETHBTC.",
+        code=code,
+        status=status,
+    )
+
+
+def symbol_not_permitted(symbol: str, origin: str, account: tuple[str, ...],
+                         needed: tuple[tuple[str, ...], ...]) -> Problem:
+    """The account's permissions don't match the symbol's permissionSets (seen before ordering)."""
+    sets = " and ".join("one of " + "/".join(group) for group in needed if group)
+    source = f" ({origin})" if origin else ""
+    return Problem(
+        ProblemKind.ORDER_REJECTED,
+        f"This account may not trade {symbol}{source}: the market needs {sets}, the account has "
+        f"{', '.join(account) or 'no trading permissions'}. That says nothing about this key. "
+        "Nothing was placed.",
+        "Use another symbol, one your account trades (set it under [test] symbol in the profile).",
+    )

@@ -115,6 +115,7 @@ class SymbolRules:
     bid_multiplier_down: Decimal = ZERO
     bid_multiplier_up: Decimal = ZERO
     bands: tuple[PriceBand, ...] = ()
+    permission_sets: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def from_exchange_info(cls, info: Mapping[str, Any], symbol: str) -> SymbolRules:
@@ -153,6 +154,7 @@ class SymbolRules:
             bid_multiplier_down=max((b.down for b in bands), default=ZERO),
             bid_multiplier_up=min(positive_up, default=ZERO),
             bands=tuple(bands),
+            permission_sets=_permission_sets(entry.get("permissionSets")),
             **fields,
         )
 
@@ -337,6 +339,13 @@ def _find_symbol(info: Mapping[str, Any], symbol: str) -> Mapping[str, Any]:
 
 def _dec(flt: Mapping[str, Any], name: str) -> Decimal:
     return decimal_or_zero(flt.get(name, "0"))
+
+
+def _permission_sets(value: Any) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(tuple(p for p in group if isinstance(p, str)) for group in value
+                 if isinstance(group, list))
 
 
 def _mins(flt: Mapping[str, Any]) -> int | None:

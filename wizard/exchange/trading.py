@@ -25,7 +25,9 @@ from wizard.exchange.model import (
     ProblemKind,
     ProbeReport,
 )
+from wizard.exchange.order_messages import invalid_symbol, symbol_not_permitted
 from wizard.exchange.orders import PlannedOrder, PlanError, plan_probe_order, plain
+from wizard.exchange.symbols import account_may_trade
 from wizard.exchange.parse import UnexpectedAnswer, decimal_or_zero, order_ids_of
 from wizard.exchange.transport import unexpected_answer
 
@@ -68,7 +70,7 @@ class TradeRefusal:
     problem: Problem | None = None
 
 
-async def trade_refusal(gw: Gateway, symbol: str) -> TradeRefusal:
+async def trade_refusal(gw: Gateway, symbol: str, origin: str = "") -> TradeRefusal:
     """``POST /api/v3/order/test`` of :data:`REFUSAL_ORDER` (w1, no lookups); see
     :meth:`Gateway.trade_refusal_probe`."""
     problem = None
@@ -77,6 +79,8 @@ async def trade_refusal(gw: Gateway, symbol: str) -> TradeRefusal:
                         context="order")
     except ExchangeError as err:
         problem = err.problem
+    if problem is not None and problem.code == -1121:
+        problem = invalid_symbol(symbol, origin)
     if problem is None:
         return TradeRefusal(False, "The exchange accepted a test order (test orders are checked, "
                             "never executed): it did not refuse this key.")
@@ -102,9 +106,9 @@ async def trade_refusal(gw: Gateway, symbol: str) -> TradeRefusal:
     raise ExchangeError(problem)
 
 
-async def test_order(gw: Gateway, symbol: str) -> PlannedOrder:
+async def test_order(gw: Gateway, symbol: str, origin: str = "") -> PlannedOrder:
     """``POST /api/v3/order/test`` of the planned probe order (validated, never sent)."""
-    order = await _plan(gw, symbol)
+    order = await _plan(gw, symbol, origin)
     problem = None
     try:
         await gw.signed("post", "order/test", data=_order_data(order))
@@ -137,9 +141,9 @@ async def probe_permissions(gw: Gateway, symbol: str = "BTCUSDT") -> KeyPermissi
                           key_type=gw.key_type)
 
 
-async def place_and_cancel(gw: Gateway, symbol: str) -> OrderProbe:
+async def place_and_cancel(gw: Gateway, symbol: str, origin: str = "") -> OrderProbe:
     """Place a post-only BUY far below the market, see it, cancel it, see it gone."""
-    order = await _plan(gw, symbol)
+    order = await _plan(gw, symbol, origin)
     rules = await gw.symbol_rules(symbol)
     free = await _free_balance(gw, rules.quote_asset)
     if free < order.notional:
@@ -252,8 +256,12 @@ def _trading_verdict(problem: Problem | None) -> tuple[bool | None, str]:
     return None, f"The trading test was inconclusive: {problem.message}"
 
 
-async def _plan(gw: Gateway, symbol: str) -> PlannedOrder:
-    rules = await gw.symbol_rules(symbol)
+async def _plan(gw: Gateway, symbol: str, origin: str = "") -> PlannedOrder:
+    rules = await gw.symbol_rules(symbol, origin)
+    account = gw.account_permissions()
+    if account is not None and rules.permission_sets and not account_may_trade(
+            rules.permission_sets, account):
+        raise ExchangeError(symbol_not_permitted(symbol, origin, account, rules.permission_sets))
     market = await gw.market_price(symbol)
     try:
         return plan_probe_order(rules, market)

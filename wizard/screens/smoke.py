@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Static
 
 from wizard.exchange.model import ExchangeError, OrderProbe, Problem, ProblemKind
 from wizard.exchange.orders import PlannedOrder
+from wizard.exchange.symbols import TestSymbol, choose_test_symbol
 from wizard.messages import BalancesRead, ExchangeFailed, OrderProbed, TestOrderPlaced, TestOrderRefused
 from wizard.screens.base import StepScreen
 from wizard.screens.dialogs import ConfirmDialog
@@ -59,11 +60,18 @@ class SmokeTestScreen(StepScreen):
         self._lines: list[str] = []
         self._probe_done = False
         self._planned: PlannedOrder | None = None  # the accepted test order: its value
+        self._choice: TestSymbol | None = None  # the test market, and why
 
     @property
     def symbol(self) -> str:
-        """The market the test order uses."""
+        """The market the test order uses (chosen once the balances are read)."""
+        if self._choice is not None:
+            return self._choice.symbol
         return getattr(self.session.profile, "test_symbol", None) or "BTCUSDT"
+
+    @property
+    def _origin(self) -> str:
+        return self._choice.origin if self._choice is not None else ""
 
     @property
     def probe_required(self) -> bool:
@@ -83,7 +91,8 @@ class SmokeTestScreen(StepScreen):
     def setup(self) -> None:
         spot = self.session.purpose == "spot"
         intro = ("Using the copy stored in the keyring: read the balances, then send a test order "
-                 f"for {self.symbol} that the exchange checks but never executes."
+                 "that the exchange checks but never executes, on a market paid in an asset you "
+                 "hold (or the profile's [test] symbol)."
                  if spot else
                  "Using the copy stored in the keyring: read the balances, then try a test order, "
                  "which the exchange must refuse — proof this key cannot trade.")
@@ -122,16 +131,20 @@ class SmokeTestScreen(StepScreen):
         try:
             async with await self.bounded(self._stored_gateway()) as gateway:
                 doing = "reading balances"
-                self.post_message(BalancesRead(await self.bounded(gateway.balances())))
+                balances = await self.bounded(gateway.balances())
+                self._choice = choose_test_symbol(
+                    balances, getattr(self.session.profile, "test_symbol", None))
+                self.post_message(BalancesRead(balances))
                 doing = "sending a test order"
                 if self.session.purpose == "read":
                     # One order/test (w1), no exchangeInfo/avgPrice: the refusal is the proof.
-                    refusal = await self.bounded(gateway.trade_refusal_probe(self.symbol))
+                    refusal = await self.bounded(gateway.trade_refusal_probe(
+                        self.symbol, origin=self._origin))
                     self.post_message(TestOrderRefused(refusal.problem) if refusal.refused
                                       else TestOrderPlaced())
                     return
                 try:
-                    order = await self.bounded(gateway.test_order(self.symbol))
+                    order = await self.bounded(gateway.test_order(self.symbol, origin=self._origin))
                 except ExchangeError as exc:
                     self.post_message(TestOrderRefused(exc.problem))
                 else:
@@ -154,6 +167,8 @@ class SmokeTestScreen(StepScreen):
         table.display = bool(message.balances)
         count = len(message.balances)
         self._lines.append(f"[$success]✓[/] Balances read with the stored key ({count} asset(s) with a balance).")
+        if self._choice is not None and self.session.purpose == "spot":
+            self._lines.append(f"  Test market: {escape(self._choice.reason)}")
         self.query_one(Busy).start("Sending a test order…")
         self._show()
 
@@ -237,7 +252,8 @@ class SmokeTestScreen(StepScreen):
         """place_and_cancel_probe with the stored key."""
         try:
             async with await self.bounded(self._stored_gateway()) as gateway:
-                probe = await self.bounded(gateway.place_and_cancel_probe(self.symbol))
+                probe = await self.bounded(gateway.place_and_cancel_probe(
+                    self.symbol, origin=self._origin))
         except Exception as exc:  # noqa: BLE001 - shown with Retry
             self.post_message(ExchangeFailed(self._problem(exc, "placing the visible order"), "probe"))
             return
