@@ -92,7 +92,7 @@ class SmokeTestScreen(StepScreen):
         spot = self.session.purpose == "spot"
         intro = ("Using the copy stored in the keyring: read the balances, then send a test order "
                  "that the exchange checks but never executes, on a market paid in an asset you "
-                 "hold (or the profile's [test] symbol)."
+                 "hold (or the profile's \\[test] symbol)."
                  if spot else
                  "Using the copy stored in the keyring: read the balances, then try a test order, "
                  "which the exchange must refuse — proof this key cannot trade.")
