@@ -59,7 +59,10 @@ async def test_healthy_check_costs_two_requests_and_weight_two(sim):
     assert calls(sim) == [("GET", "/api/v3/time", 200),
                           ("GET", "/sapi/v1/account/apiRestrictions", 200)]
     assert sum(e.weight for e in sim.request_log) == 2
-    assert gw.requests_made == 2 and gw.used_weight == 2 == sim.used_weight
+    # /api and /sapi count in their own buckets: X-MBX-USED-WEIGHT-1M for the time
+    # sync, X-SAPI-USED-IP-WEIGHT-1M for apiRestrictions.
+    assert gw.requests_made == 2 and gw.used_weight == 1 and sim.used_weight == 2
+    assert gw.stats.sapi_ip_weight_1m == 1
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from wizard.exchange.errors import Context, is_transient, problem_from_exception
-from wizard.exchange.messages import banned, clock_skew_problem, rate_limited
+from wizard.exchange.messages import banned, clock_skew_problem, rate_limited, waf_blocked
 from wizard.exchange.model import Environment, ExchangeError, KeyMaterial, Problem, ProblemKind
 from wizard.exchange.parse import UnexpectedAnswer, server_time_ms
 from wizard.secret import Secret
@@ -223,7 +223,7 @@ class Transport:
             else:
                 self._note_weight(client.response)
                 return result
-            if problem.kind in (ProblemKind.RATE_LIMITED, ProblemKind.BANNED) and problem.retry_after:
+            if _cools_down(problem):
                 _COOL_DOWN[self.env.api_url] = (time.monotonic() + problem.retry_after, problem)
             if problem.kind is ProblemKind.CLOCK_SKEW and signed:
                 if not resynced:
@@ -282,6 +282,14 @@ class Transport:
                 setattr(self, attr, int(value))
 
 
+def _cools_down(problem: Problem) -> bool:
+    """429/418 and a WAF 403 hold every request off; -1015 limits orders only, per account."""
+    if not problem.retry_after or problem.code == -1015:
+        return False
+    return problem.kind in (ProblemKind.RATE_LIMITED, ProblemKind.BANNED) or (
+        problem.kind is ProblemKind.REGION_BLOCKED and problem.status == 403)
+
+
 def forget_cool_downs() -> None:
     """Drop every rate-limit/ban wait (tests: a new simulator may reuse an old one's port)."""
     _COOL_DOWN.clear()
@@ -297,6 +305,8 @@ def cooling_down(api_url: str) -> Problem | None:
     if remaining <= 0:
         _COOL_DOWN.pop(api_url, None)
         return None
+    if problem.kind is ProblemKind.REGION_BLOCKED:
+        return waf_blocked(problem.status, remaining)
     build = banned if problem.kind is ProblemKind.BANNED else rate_limited
     return build(problem.code, problem.status, remaining)
 

@@ -32,6 +32,8 @@ MSG_TOO_MUCH_WEIGHT = (
     "Too much request weight used; current limit is {limit} request weight per 1 MINUTE. "
     "Please use WebSocket Streams for live updates to avoid polling the API."
 )
+MSG_TOO_MANY_ORDERS = "Too many new orders; current limit is {limit} orders per {interval}."
+MSG_BUSY = "Server is currently overloaded with other requests. Please try again in a few minutes."
 MSG_BANNED = (
     "Way too much request weight used; IP banned until {until}. "
     "Please use WebSocket Streams for live updates to avoid bans."
@@ -51,6 +53,7 @@ class BinanceError(Exception):
         self.code = code
         self.msg = msg
         self.status = status
+        self.headers: dict[str, str] = {}  # e.g. Retry-After on a 429
 
     def body(self) -> dict[str, object]:
         """The JSON body Binance sends."""

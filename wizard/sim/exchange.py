@@ -22,7 +22,8 @@ from wizard.sim.faults import Faults
 from wizard.sim.keys import KWARG_FIELDS, SimKey, build_key, random_token
 from wizard.sim.market import SymbolSpec
 from wizard.sim.symbols import default_symbols
-from wizard.sim.state import Account, LogEntry, WeightCounter
+from wizard.sim.limits import RateLimits
+from wizard.sim.state import Account, LogEntry
 
 DAY_MS = 86_400_000
 START_BALANCES = {"USDT": Decimal("100"), "BTC": Decimal("0.0015")}
@@ -55,7 +56,7 @@ class SimExchange:
         self._lock = threading.RLock()
         self._rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
         self.faults = Faults()
-        self.weight_limit = weight_limit
+        self.limits = RateLimits(weight_limit)
         # False: the REST server refuses TRADE requests (-2010 "Rest API trading is not enabled.").
         self.rest_trading = True
         # Called (under the lock) with each order that comes to rest: a test can
@@ -67,7 +68,6 @@ class SimExchange:
         self._by_api_key: dict[str, SimKey] = {}
         self._accounts: dict[str, Account] = {}
         self._log_entries: list[LogEntry] = []
-        self._weights = WeightCounter()
         self._next_order_id = 4_000_001 + self._rng.randrange(100_000)
         self._next_uid = 350_000_000 + self._rng.randrange(1_000_000)
         self._runner: Any = None
@@ -263,15 +263,24 @@ class SimExchange:
             self._log_entries.append(entry)
 
     @property
+    def weight_limit(self) -> int:
+        """The /api request weight per IP per minute past which the sim answers 429."""
+        return self.limits.api_limit
+
+    @weight_limit.setter
+    def weight_limit(self, value: int) -> None:
+        self.limits.api_limit = value
+
+    @property
     def used_weight(self) -> int:
-        """Request weight used this minute (every IP together; on loopback, one IP)."""
+        """IP weight used this minute, /api and /sapi buckets together (on loopback, one IP)."""
         with self._lock:
-            return self._weights.used(int(time.time() * 1000))
+            return self.limits.used(int(time.time() * 1000))
 
     def reset_weight(self) -> None:
-        """Start the weight count of this minute from zero."""
+        """Start every weight and order count from zero."""
         with self._lock:
-            self._weights.reset()
+            self.limits.reset()
 
     def next_order_id(self) -> int:
         """A fresh order or trade id."""

@@ -145,6 +145,8 @@ def new_order(call: Call) -> object:
     """POST /api/v3/order."""
     req = parse_order(call)
     acct = call.require_account()
+    # The account's order rate (not the IP's weight): -1015 past it, counts on success.
+    call.headers.update(call.sim.limits.take_order(acct.uid, call.now_ms))
     if req.client_order_id and any(
         o.client_order_id == req.client_order_id for o in acct.open_orders()
     ):

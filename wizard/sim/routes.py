@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from wizard.sim import errors, orders
@@ -31,6 +31,7 @@ class Call:
     now_ms: int
     key: SimKey | None = None
     account: Account | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # the answer's headers
 
     @property
     def symbols(self) -> dict[str, SymbolSpec]:
@@ -50,6 +51,7 @@ class Endpoint:
     handler: Callable[[Call], object]
     weight: Callable[[dict[str, str]], int]
     security: str  # "NONE" | "USER_DATA" | "TRADE"
+    uid_weight: bool = False  # a /sapi "Weight(UID)" endpoint (the wizard's are all IP)
 
 
 def fixed(weight: int) -> Callable[[dict[str, str]], int]:
