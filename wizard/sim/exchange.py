@@ -17,13 +17,12 @@ import time
 from decimal import Decimal
 from typing import Any, Literal
 
-from wizard.exchange.model import Balance
 from wizard.sim.faults import Faults
 from wizard.sim.keys import KWARG_FIELDS, SimKey, build_key, random_token
 from wizard.sim.market import SymbolSpec
 from wizard.sim.symbols import default_symbols
 from wizard.sim.limits import RateLimits
-from wizard.sim.state import Account, LogEntry
+from wizard.sim.state import Account, LogEntry, SimBalance
 
 DAY_MS = 86_400_000
 START_BALANCES = {"USDT": Decimal("100"), "BTC": Decimal("0.0015")}
@@ -169,11 +168,11 @@ class SimExchange:
     def _account(self, api_key: str) -> Account:
         return self._accounts[self.key(api_key).api_key]
 
-    def balances(self, api_key: str) -> dict[str, Balance]:
+    def balances(self, api_key: str) -> dict[str, SimBalance]:
         """The key's account balances by asset (free and locked)."""
         with self._lock:
             return {
-                asset: Balance(asset, free, locked)
+                asset: SimBalance(asset, free, locked)
                 for asset, (free, locked) in sorted(self._account(api_key).balances.items())
             }
 

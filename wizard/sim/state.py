@@ -14,6 +14,15 @@ from wizard.sim.market import fmt
 
 
 @dataclass(frozen=True)
+class SimBalance:
+    """One asset's free and locked amounts in a simulated account."""
+
+    asset: str
+    free: Decimal
+    locked: Decimal
+
+
+@dataclass(frozen=True)
 class LogEntry:
     """One request as the sim saw it; never parameters, keys or signatures.
 
