@@ -5,24 +5,28 @@
 Writes ``NN-name.svg`` and (with ``rsvg-convert``) ``NN-name.png`` for each
 screen, then checks with ``zbarimg`` that the QR code on the label screen
 decodes to the management URL printed beside it. Everything runs against a
-seeded simulator (which keeps real time, so the wizard does too) and an
-in-memory keyring. Exit status 1 if a check fails.
+seeded simulator (which keeps real time, so the wizard does too) and stores into
+a REAL Secret Service: the script re-runs itself in a private D-Bus session with
+an unlocked throwaway gnome-keyring (as tests/run.sh does), so the store screens
+show what a user sees and never touch the developer's own keyring. Exit status
+1 if a check fails or no Secret Service can be started.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
-from datetime import datetime, timezone
 import subprocess
 import sys
+import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.keyrings import MemoryKeyring  # noqa: E402
 from tests.test_app_harness import (  # noqa: E402
     enter_key,
     make_services,
@@ -59,6 +63,42 @@ class Shooter:
         return png
 
 
+PRIVATE_SESSION = "WIZARD_SCREENSHOT_SESSION"  # set inside the private D-Bus session
+
+
+def in_private_keyring_session() -> int | None:
+    """Re-run this script inside a private D-Bus session with an unlocked gnome-keyring.
+
+    Returns the child's exit status, or None when already inside that session.
+    """
+    if os.environ.get(PRIVATE_SESSION):
+        return None
+    if not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")):
+        print("dbus-run-session and gnome-keyring-daemon are needed (Debian: dbus, gnome-keyring); "
+              "`bash tests/run.sh` installs them.", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as data_home:
+        env = {**os.environ, PRIVATE_SESSION: "1", "XDG_DATA_HOME": data_home}
+        env.pop("DISPLAY", None)
+        env.pop("WAYLAND_DISPLAY", None)
+        script = ('printf screenshots | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; '
+                  'exec "$0" "$@"')
+        return subprocess.run(["dbus-run-session", "--", "sh", "-c", script, sys.executable, *sys.argv],
+                              env=env).returncode
+
+
+def secret_service():
+    """The real Secret Service backend, proven with a probe write and read."""
+    from keyring.backends import SecretService
+
+    backend = SecretService.Keyring()
+    backend.set_password("binance-key-wizard-selftest", "probe", "ok")
+    if backend.get_password("binance-key-wizard-selftest", "probe") != "ok":
+        raise RuntimeError("the Secret Service did not return what was stored")
+    backend.delete_password("binance-key-wizard-selftest", "probe")
+    return backend
+
+
 def new_sim(seed: int):
     from wizard.sim import SimExchange
 
@@ -67,8 +107,13 @@ def new_sim(seed: int):
     return sim
 
 
-def demo_app(sim, tmp: Path, keyring=None, **kwargs):
-    services = make_services(sim, keyring if keyring is not None else MemoryKeyring(), tmp)
+KEYRING = None  # the real Secret Service, set in main()
+
+
+def demo_app(sim, tmp: Path, keyring=None, hostname: str = "laptop", **kwargs):
+    # One real keyring for every run: each run's labels (from the host name) must differ.
+    services = make_services(sim, keyring if keyring is not None else KEYRING, tmp)
+    services.hostname = hostname
     services.clock = lambda: datetime.now(timezone.utc)  # the simulator runs on real time
     return create_app(services, env=Environment.custom(sim.base_url, simulated=True), **kwargs)
 
@@ -168,10 +213,10 @@ async def spot_run(shooter: Shooter, tmp: Path, size: tuple[int, int]) -> None:
 async def rotation_and_theme(shooter: Shooter, tmp: Path, size: tuple[int, int]) -> None:
     """Rotate a stored key (retire screen before and after deleting the old key); light theme."""
     sim = new_sim(10)
-    keyring = MemoryKeyring()
+    keyring = KEYRING
     try:
         old, new = sim.keys["read_only"], sim.create_key(label="tracker-new", ip_allowlist=["127.0.0.1"])
-        app = demo_app(sim, tmp / "rotate", keyring=keyring)
+        app = demo_app(sim, tmp / "rotate", keyring=keyring, hostname="vps1")
         async with app.run_test(size=size) as pilot:
             await to_permissions(pilot, old.api_key, old.secret)
             await press_next(pilot)
@@ -211,7 +256,7 @@ async def review_screen(shooter: Shooter, size: tuple[int, int]) -> None:
     from wizard.screens.review import ReviewApp
 
     records = [
-        KeyRecord(label="tracker-read-laptop-2026-01-31", fingerprint="Ab12…xY9z", env="live",
+        KeyRecord(label="read-laptop-2026-01-31", fingerprint="Ab12…xY9z", env="live",
                   created_at=FIXED_NOW - timedelta(days=20), last_verified_at=FIXED_NOW - timedelta(days=1),
                   permissions={"confirmed": True, "reading": True}, ip_restricted=True),
         KeyRecord(label="bot-spot-vps1-2025-09-01", purpose="spot", fingerprint="Qw34…pL0k", env="live",
@@ -237,8 +282,12 @@ def check_qr(png: Path, url: str) -> bool:
 
 
 async def main(out: Path, size: tuple[int, int]) -> int:
-    import tempfile
-
+    global KEYRING
+    try:
+        KEYRING = secret_service()
+    except Exception as exc:  # noqa: BLE001 - no screenshots of a store into anything else
+        print(f"no usable Secret Service ({type(exc).__name__}): screenshots need a real one", file=sys.stderr)
+        return 1
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("[0-9][0-9]-*"):
         old.unlink()
@@ -260,5 +309,8 @@ if __name__ == "__main__":
     parser.add_argument("--out", type=Path, default=REPO / "screenshots")
     parser.add_argument("--size", default="100x36", help="terminal columns x rows")
     options = parser.parse_args()
+    outer = in_private_keyring_session()
+    if outer is not None:
+        sys.exit(outer)
     columns, rows = (int(n) for n in options.size.split("x"))
     sys.exit(asyncio.run(main(options.out, (columns, rows))))

@@ -24,7 +24,14 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+# Reinstall only when pyproject.toml changed since the last install (the package itself is
+# installed editable, so code changes need none): a test run costs no resolver time.
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -e "$stamp" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
 
 # In CI the real keyring tier must run: tests that cannot reach the Secret
 # Service fail instead of skipping.

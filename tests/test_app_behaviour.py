@@ -51,6 +51,7 @@ async def test_ui_answers_while_exchange_is_slow(sim, memory_keyring, tmp_path):
         await to_label_screen(pilot)
         screen = app.screen
         screen.query_one("#kt-hmac").value = True
+        await pilot.pause()  # Ed25519 is the default type: switching clears the key fields
         screen.query_one("#api-key").value = key.api_key
         screen.query_one("#secret").value = key.secret
         await pilot.pause()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -45,12 +46,14 @@ async def test_full_run_read_only(sim, memory_keyring, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await through_ip(pilot, key.api_key, key.secret, "read")
         seen.append(app.export_screenshot())
-        assert "real OS keyring" in text_of(app, "#progress")
+        # A test backend passes the health check, but is never called a real OS keyring.
+        assert "real OS keyring" not in text_of(app, "#progress")
+        assert "tests.keyrings.MemoryKeyring" in text_of(app, "#progress")
         assert app.screen.query_one("#next").disabled  # not stored yet
         await pilot.press("s")
         await settle(pilot)
         assert app.session.stored and app.session.secret is None  # forgotten once stored
-        assert text_of(app, "#progress").count("✓") == 4
+        assert text_of(app, "#progress").count("✓") == 3 and "! The keyring backend" in text_of(app, "#progress")
         assert not app.screen.query_one("#back").display  # no way back to re-enter a forgotten secret
         await press_next(pilot)
         assert app.screen.STEP == "test"
@@ -61,17 +64,19 @@ async def test_full_run_read_only(sim, memory_keyring, tmp_path):
         await press_next(pilot)
         assert app.screen.STEP == "summary"
         seen.append(app.export_screenshot())
-        assert "load_credentials('tracker-read-laptop-2026-01-31'" in text_of(app, "#snippet")
-        assert "2026-05-01" in text_of(app, "#rotation")  # FIXED_NOW + 90 days
+        assert "load_credentials('read-laptop-2026-01-31'" in text_of(app, "#snippet")
+        # 90 days from Binance's createTime (the simulator's clock), as `review` counts.
+        due = app.session.permissions.created_at + timedelta(days=90)
+        assert f"Rotate by {due:%Y-%m-%d}" in text_of(app, "#rotation")
         assert "Withdrawals disabled" in text_of(app, "#hygiene")
         await press_next(pilot)
     assert app.return_code == 0
     assert not any(key.secret in picture for picture in seen)
     assert key.secret not in (app.clipboard or "")
-    document = json.loads(memory_keyring.entries[(DEMO_SERVICE, "tracker-read-laptop-2026-01-31")])
+    document = json.loads(memory_keyring.entries[(DEMO_SERVICE, "read-laptop-2026-01-31")])
     assert document["api_key"] == key.api_key and document["secret"] == key.secret
     record = json.loads((tmp_path / "keys.json").read_text())
-    assert "tracker-read-laptop-2026-01-31" in json.dumps(record)
+    assert "read-laptop-2026-01-31" in json.dumps(record)
     assert_no_secret_on_disk(tmp_path, key.secret)
 
 
@@ -114,7 +119,7 @@ async def test_full_run_spot_with_generated_ed25519_and_visible_order(sim, memor
         assert app.screen.STEP == "summary"
         await press_next(pilot)
     assert app.return_code == 0
-    stored = json.loads(memory_keyring.entries[(DEMO_SERVICE, "bot-spot-laptop-2026-01-31")])
+    stored = json.loads(memory_keyring.entries[(DEMO_SERVICE, "spot-laptop-2026-01-31")])
     assert stored["key_type"] == "ed25519" and "BEGIN PRIVATE KEY" in stored["private_key_pem"]
     assert_no_secret_on_disk(tmp_path, stored["private_key_pem"].splitlines()[1])
 
@@ -166,12 +171,14 @@ async def test_store_refuses_a_key_changed_to_withdrawals_since_step_3(sim, memo
         assert not app.session.stored
         assert "Untick 'Enable Withdrawals'" in text_of(app, "#problem")
         assert memory_keyring.entries == {}  # stored, read back, refused, removed
-    assert not (tmp_path / "keys.json").exists()
+    from wizard.registry import Registry
+
+    assert Registry(tmp_path / "keys.json").all() == []  # the pending record went with the entry
 
 
 async def test_rotation_replaces_only_after_verification_and_proves_old_key_dead(sim, memory_keyring, tmp_path):
     old = sim.keys["read_only"]
-    label = "tracker-read-laptop-2026-01-31"
+    label = "read-laptop-2026-01-31"
     app = make_app(sim, memory_keyring, tmp_path)
     async with app.run_test(size=SIZE) as pilot:  # first, the key being rotated
         await through_ip(pilot, old.api_key, old.secret, "read")
@@ -239,8 +246,8 @@ async def test_abandoned_rotation_keeps_old_key(sim, memory_keyring, tmp_path):
 @pytest.mark.secret_service
 @pytest.mark.parametrize(
     ("preset", "purpose", "label"),
-    [("read_only", "read", "tracker-read-laptop-2026-01-31"),
-     ("spot_trading", "spot", "bot-spot-laptop-2026-01-31")],
+    [("read_only", "read", "read-laptop-2026-01-31"),
+     ("spot_trading", "spot", "spot-laptop-2026-01-31")],
 )
 async def test_full_run_into_real_secret_service(sim, secret_service_keyring, tmp_path, preset, purpose, label):
     key = sim.keys[preset]
@@ -251,6 +258,8 @@ async def test_full_run_into_real_secret_service(sim, secret_service_keyring, tm
             await pilot.press("s")
             await settle(pilot)
             assert app.session.stored, text_of(app, "#problem")
+            assert "✓ The keyring is a real OS keyring" in text_of(app, "#progress")
+            assert "SecretService" in text_of(app, "#where")
             await press_next(pilot)
             await press_next(pilot)
             await press_next(pilot)

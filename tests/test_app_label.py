@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import SENTINEL_SECRET
+from wizard.screens.label import LABEL_SETTLE
 from tests.test_app_harness import (
     SIZE,
     enter_key,
@@ -41,22 +42,22 @@ async def test_label_suggested_and_generic_label_rejected(sim, memory_keyring, t
     async with app.run_test(size=SIZE) as pilot:
         await to_label_screen(pilot)
         label = app.screen.query_one("#label")
-        assert label.value == "tracker-read-laptop-2026-01-31"
+        assert label.value == "read-laptop-2026-01-31"
         await enter_key(pilot, key.api_key, key.secret)
         label.value = "bot"
-        await pilot.pause()
+        await pilot.pause(LABEL_SETTLE + 0.1)
         assert "too" in text_of(app, "#label-error")  # too short / too generic, with the reason
         label.value = "trading bot"
-        await pilot.pause()
+        await pilot.pause(LABEL_SETTLE + 0.1)
         assert "too generic" in text_of(app, "#label-error")
         await press_next(pilot)
         assert app.screen.STEP == "label"  # cannot go on
         assert app.session.api_key == key.api_key and app.session.secret is not None
         label.value = "x" * 40
-        await pilot.pause()
+        await pilot.pause(LABEL_SETTLE + 0.1)
         assert "too long" in text_of(app, "#label-error")
         label.value = "portfolio-tracker-laptop"
-        await pilot.pause()
+        await pilot.pause(LABEL_SETTLE + 0.1)
         assert text_of(app, "#label-error") == ""
         await press_next(pilot)
         assert app.screen.STEP == "permissions"
@@ -75,7 +76,7 @@ async def test_malformed_secret_paste_keeps_other_fields(sim, memory_keyring, tm
         assert "50 characters instead of 64" in error
         assert key.secret[:50] not in error  # never echoed
         assert app.screen.query_one("#api-key").value == key.api_key
-        assert app.screen.query_one("#label").value == "tracker-read-laptop-2026-01-31"
+        assert app.screen.query_one("#label").value == "read-laptop-2026-01-31"
         # A paste that wrapped over lines, with spaces around, is cleaned and accepted.
         wrapped = f"  {key.secret[:30]}\r\n{key.secret[30:]}  \n"
         await paste(pilot, "#secret", wrapped)

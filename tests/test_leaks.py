@@ -23,7 +23,7 @@ from wizard.app import DEMO_SERVICE, create_app
 from wizard.exchange.model import Environment
 from wizard.secret import Secret
 
-LABEL = "tracker-read-laptop-2026-01-31"
+LABEL = "read-laptop-2026-01-31"
 
 
 def files_holding(root: Path, needle: str) -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import re
 import string
 from datetime import date
 
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SENTINEL_SECRET
+from wizard.labels import GENERIC_WORDS, host_slug, label_names, slugify, specific_words
 from wizard.parsing import (
     LABEL_MAX_LENGTH,
     LABEL_MIN_LENGTH,
@@ -307,8 +309,47 @@ def test_label_messages():
 @example("3commas", "read", "myhost", date(2026, 11, 24))
 def test_suggested_labels_always_validate(tool, purpose, host, day):
     label = suggest_label(tool, purpose, host, day)
+    if label:
+        assert validate_label(label) == label
+        assert day.isoformat() in label
+    else:  # nothing to suggest only when neither the tool nor the host names anything specific
+        assert not specific_words(f"{slugify(tool)} {host_slug(host)}")
+
+
+@given(st.sampled_from(["", "tracker", "bot"]), st.sampled_from(["read", "spot"]),
+       st.sampled_from(["vm", "laptop", "vps1", "build-server-42.internal"]), st.dates())
+def test_no_suggestion_claims_a_generic_word_is_the_tool(tool, purpose, host, day):
+    """bot-spot-vm-<date> was praised as naming the tool: a suggestion never leans on 'bot'."""
+    label = suggest_label(tool, purpose, host, day)
     assert validate_label(label) == label
-    assert day.isoformat() in label
+    names = label_names(label, host=host)
+    assert not names.tool and not names.other and names.machine  # only the machine is specific
+    assert "bot" not in label.split("-") and "tracker" not in label.split("-")
+
+
+@pytest.mark.parametrize("label", ["bot-spot-2026-12-01", "test-key-1", "api_trading_2", "binance bot 3"])
+def test_labels_naming_nothing_specific_are_refused(label):
+    with pytest.raises(InputError, match="names no tool or machine"):
+        validate_label(label)
+
+
+@given(label_text)
+def test_label_rule_matches_an_independent_word_oracle(text):
+    """A label passes only if some word is neither generic nor a number (oracle: plain splitting)."""
+    words = [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+    has_specific = any(not w.isdigit() and w not in GENERIC_WORDS for w in words)
+    try:
+        validate_label(text)
+    except InputError:
+        return
+    assert has_specific
+
+
+def test_label_names_what_it_contains():
+    names = label_names("acme-bot-vm-2026-12-01", host="vm", product="acme-spot-bot")
+    assert names.described() == "the tool (acme), this machine (vm) and the date"
+    assert label_names("spot-vm-2026-12-01", host="vm").described() == (
+        "this machine (vm), the purpose (spot) and the date")
 
 
 def test_suggest_label_example():

@@ -148,7 +148,11 @@ def test_ip_restriction_required_by_profile_blocks():
     finding = verdict(spot(ip_restricted=False), "spot", profile=BOT).by_id("ip_restriction_required")
     assert finding.severity == "block" and "203.0.113.10" in finding.fix
     assert verdict(spot(ip_restricted=False), "spot", profile=BOT).by_id("ip_unrestricted") is None
-    assert verdict(spot(), "spot", profile=BOT).findings == ()
+    # Restricted: nothing to fix, but Binance never says WHICH IPs, so the bot's are unproven.
+    assert verdict(spot(), "spot", profile=BOT).ids == ("ip_list_unproven",)
+    unproven = verdict(spot(), "spot", profile=BOT).by_id("ip_list_unproven")
+    assert unproven.severity == "info" and "binance-key-wizard check" in unproven.fix
+    assert verdict(spot(), "spot").by_id("ip_list_unproven") is None  # no profile, no list to doubt
 
 
 def test_trading_expires_soon():

@@ -36,6 +36,12 @@ def seeded_sim():
     from wizard.sim import SimExchange
 
     sim = SimExchange(seed=2026)
+    # Dates from Binance (createTime, the trading expiry) are shown: pin them to the fixed clock.
+    shift = int(FIXED_NOW.timestamp() * 1000) - sim.now_ms()
+    for key in sim.keys.values():
+        for field in ("createTime", "tradingAuthorityExpirationTime"):
+            if isinstance(key.restrictions.get(field), int):
+                key.restrictions[field] += shift
     sim.start_in_thread(port=0)
     yield sim
     sim.stop_in_thread()

@@ -351,12 +351,14 @@ def _safe_traceback(error: BaseException | None, secrets: list[Any]) -> Any:
 
 def create_app(services: Services | Callable[[], Services], *, env: Environment,
                purpose: Purpose | None = None, profile: Profile | None = None,
-               rotate_label: str | None = None, start_sim: bool = False) -> WizardApp:
+               rotate_label: str | None = None, start_sim: bool = False,
+               old_key: KeyMaterial | None = None) -> WizardApp:
     """Build the wizard around injected collaborators (or a builder for them, called on first use).
 
     ``rotate_label`` pre-fills the run from the registry record of the key
     being replaced. ``start_sim`` (the CLI's ``--demo``) starts the simulator
-    after the first frame and switches ``env`` to it.
+    after the first frame and switches ``env`` to it. ``old_key`` is the rotated key as
+    loaded from the keyring (memory only): the new key is compared with it in full.
     """
     session = WizardSession(env=env, profile=profile)
     if profile is not None and getattr(profile, "purpose", None):
@@ -369,6 +371,7 @@ def create_app(services: Services | Callable[[], Services], *, env: Environment,
         if record is None:
             raise LookupError(f"no managed key is labelled {rotate_label!r}")
         app.old_record = record
+        app.old_key = old_key
         session.rotating_label = rotate_label
         session.label = record.label
         session.purpose = purpose or record.purpose

@@ -24,14 +24,15 @@ from wizard.vault import SERVICE, KeyringProblem, KeyringProblemKind, StoredKey,
 if TYPE_CHECKING:
     from binance import AsyncClient, Client
 
-CredentialsErrorKind = Literal["unknown_label", "keyring_unusable"]
+CredentialsErrorKind = Literal["unknown_label", "keyring_unusable", "unverified"]
 # Options that would point the client elsewhere, replace the key, or log signatures.
 _FORBIDDEN_OPTIONS = frozenset({"api_key", "api_secret", "private_key", "testnet", "demo", "verbose", "tld"})
 
 
 class CredentialsError(Exception):
-    """No usable credentials for a label. ``kind`` is "unknown_label" or
-    "keyring_unusable"; ``problem`` is the underlying KeyringProblem; the
+    """No usable credentials for a label. ``kind`` is "unknown_label",
+    "keyring_unusable" (also a damaged entry) or "unverified" (an add that never
+    finished); ``problem`` is the underlying KeyringProblem, if any; the
     message names the label and says what to do."""
 
     def __init__(self, kind: CredentialsErrorKind, message: str, problem: KeyringProblem | None = None) -> None:
@@ -120,8 +121,13 @@ def load_credentials(label: str, service: str = SERVICE, *, backend: Any = None,
     """The credentials stored under ``label`` by binance-key-wizard.
 
     ``backend`` is a keyring backend to use instead of the OS default (tests).
-    Raises :class:`CredentialsError` ("unknown_label" or "keyring_unusable").
+    Raises :class:`CredentialsError` ("unknown_label", "keyring_unusable", or
+    "unverified" when the registry on this machine says the add of ``label``
+    never finished: such a key passed the permission check but its stored copy
+    was never proven, so it is not handed out). Without a registry (a machine
+    where only the keyring entry exists) the keyring entry is served.
     """
+    _refuse_unfinished(label)
     try:
         stored = Vault(backend=backend, service=service, timeout=timeout).load(label)
     except VaultError as err:
@@ -135,4 +141,27 @@ def load_credentials(label: str, service: str = SERVICE, *, backend: Any = None,
             raise CredentialsError("unknown_label", message, problem) from None
         message = f"Can't read the credentials labelled {label!r}: {problem.message} {problem.fix}"
         raise CredentialsError("keyring_unusable", message, problem) from None
-    return Credentials.from_stored(label, stored)
+    try:
+        return Credentials.from_stored(label, stored)
+    except (TypeError, ValueError, AttributeError):
+        pass  # raised outside: never chain an exception that saw the entry
+    message = (f"The keyring entry for {label!r} is damaged (its environment can't be read). "
+               f"Store the key again with `binance-key-wizard` under this label.")
+    raise CredentialsError("keyring_unusable", message)
+
+
+def _refuse_unfinished(label: str) -> None:
+    """CredentialsError "unverified" if this machine's registry holds a pending record for ``label``."""
+    from wizard.registry import Registry, RegistryError
+
+    try:
+        record = Registry().get(label)
+    except (RegistryError, OSError):
+        return  # no readable registry here: the keyring alone decides (see the docstring above)
+    if record is not None and getattr(record, "pending", False):
+        raise CredentialsError(
+            "unverified",
+            f"The key labelled {label!r} was never verified: the run that added it stopped before "
+            f"finishing. Run `binance-key-wizard check {label}` to see what is stored, then add it again "
+            f"or `binance-key-wizard forget {label}`.",
+        )

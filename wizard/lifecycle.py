@@ -176,13 +176,23 @@ async def validate_key(
     weight 2) where ``/sapi`` exists. Never raises for exchange failures: they
     come back as ``KeyCheck.problem`` with exit code 4 or 5.
     """
-    from wizard.policy import Verdict, evaluate_permissions
-
     try:
         offset = await gateway.sync_time()
         permissions = await gateway.read_permissions()
     except ExchangeError as exc:
         return problem_check(label, exc.problem)
+    return judged(label, permissions, purpose, env=env, profile=profile, now=now,
+                  rotation_due_at=rotation_due_at, offset=offset)
+
+
+def judged(
+    label: str, permissions: KeyPermissions, purpose: Purpose, *, env: Environment,
+    profile: Profile | None = None, now: datetime | None = None, rotation_due_at: datetime | None = None,
+    offset: int | None = None,
+) -> KeyCheck:
+    """One permission read judged by the policy: every read is, so none can slip past it."""
+    from wizard.policy import Verdict, evaluate_permissions
+
     verdict = evaluate_permissions(
         permissions, purpose, env=env, profile=profile, now=now, rotation_due_at=rotation_due_at
     )
@@ -203,23 +213,39 @@ def utcnow() -> datetime:
 
 
 async def verify_stored_copy(
-    vault: Vault, label: str, env: Environment, gateway_factory: GatewayFactory
-) -> Problem | None:
-    """Load the keyring's copy back and make one signed call with it.
+    vault: Vault, label: str, env: Environment, gateway_factory: GatewayFactory, *,
+    purpose: Purpose, profile: Profile | None = None, now: datetime | None = None,
+) -> KeyCheck:
+    """Load the keyring's copy back, make one signed read with it, and judge what it read.
 
     Proves the stored document (key, key type, secret, environment) works, not
-    just the copy in memory. Returns the exchange's problem, or None when fine.
+    just the copy in memory; and since permissions can change in Binance at any
+    moment, this read — the last one before "stored" — is what decides: a key
+    that gained withdrawals since it was validated comes back not ok (exit 1).
     """
     stored = await vault.aload(label)
     try:
         async with gateway_factory(env, key_material(stored)) as gateway:
-            await gateway.read_permissions()
+            permissions = await gateway.read_permissions()
     except ExchangeError as exc:
-        return exc.problem
-    return None
+        return problem_check(label, exc.problem)
+    return judged(label, permissions, purpose, env=env, profile=profile, now=now)
 
 
 # --- stored keys -------------------------------------------------------------------------------
+
+
+def record_changes(perms: KeyPermissions | None) -> dict[str, Any]:
+    """The registry fields that come from one permission read (the last read decides them)."""
+    if perms is None:
+        return {}
+    return {"permissions": perms.as_dict(), "ip_restricted": perms.ip_restricted,
+            "trading_expires_at": perms.trading_expires_at, "binance_created_at": perms.created_at}
+
+
+def check_outcome(check: KeyCheck) -> dict[str, Any]:
+    """What the registry keeps of a check's outcome, so `review` never calls a failing key verified."""
+    return {"last_checked_at": utcnow(), "last_check_failed": not check.ok}
 
 
 def new_record(
@@ -234,9 +260,7 @@ def new_record(
     return KeyRecord(
         label=label, purpose=purpose, env=env.name, base_url=env.base_url, key_type=key_type,
         fingerprint=fingerprint(api_key), service=service, created_at=now, last_verified_at=now,
-        permissions=perms.as_dict() if perms else {},
-        ip_restricted=perms.ip_restricted if perms else None,
-        trading_expires_at=perms.trading_expires_at if perms else None,
+        last_checked_at=now, **(record_changes(perms) if perms else {}),
         rotation_days=profile.rotation_days if profile else DEFAULT_ROTATION_DAYS,
         # Only a file `check` can read again; a profile parsed from text has no path.
         profile=profile.source if profile and os.path.isfile(profile.source) else None,
@@ -247,131 +271,132 @@ async def check_stored(
     record: KeyRecord, vault: Vault, registry: Registry, gateway_factory: GatewayFactory, *,
     env: Environment | None = None, profile: Profile | None = None,
 ) -> KeyCheck:
-    """Re-validate a stored key with its recorded purpose (``env`` defaults to the recorded one).
+    """Re-validate a stored key with its recorded purpose (``env`` defaults to the recorded one)
+    and record what was read (:func:`read_and_judge`, then :func:`registry_changes`)."""
+    from wizard.registry import RegistryError
 
-    Exit 3 when the keyring is unusable or holds no entry for the label. The
-    registry keeps what was read; ``last_verified_at`` moves only when the key passed.
-    """
+    result = await read_and_judge(record, vault, gateway_factory, env=env, profile=profile)
+    changes = registry_changes(result)
+    if not changes:
+        return result
+    try:
+        return after_check(result, registry.update(record.label, **changes))
+    except RegistryError as exc:
+        return after_check(result, replace(record, **changes), not_recorded(exc))
+
+
+async def read_and_judge(
+    record: KeyRecord, vault: Vault, gateway_factory: GatewayFactory, *,
+    env: Environment | None = None, profile: Profile | None = None,
+) -> KeyCheck:
+    """Load ``record``'s key from the keyring and validate it; the registry is not touched."""
+    stored = await load_stored(vault, record.label)
+    if isinstance(stored, KeyCheck):
+        return stored
+    return await judge_stored(record, stored, gateway_factory, env=env, profile=profile)
+
+
+async def load_stored(vault: Vault, label: str) -> StoredKey | KeyCheck:
+    """The keyring's entry for ``label``, or the exit-3 KeyCheck saying why there is none."""
     from wizard.vault import KeyringProblemKind, VaultError
 
-    label = record.label
     try:
         # No write probe: load already refuses null/plaintext backends, and check only reads.
-        stored = await vault.aload(label)
+        return await vault.aload(label)
     except VaultError as exc:
         missing = exc.problem.kind is KeyringProblemKind.NOT_FOUND
         return failed_check(label, EXIT_CREDENTIALS,
                             credentials_missing(label) if missing else keyring_unusable(exc.problem))
+
+
+async def judge_stored(
+    record: KeyRecord, stored: StoredKey, gateway_factory: GatewayFactory, *,
+    env: Environment | None = None, profile: Profile | None = None,
+) -> KeyCheck:
+    """Validate a loaded key with its recorded purpose (``env`` defaults to the recorded one)."""
     env = env or environment_for(record.env, record.base_url)
     async with gateway_factory(env, key_material(stored)) as gateway:
-        result = await validate_key(gateway, label=label, purpose=record.purpose, env=env, profile=profile,
-                                    rotation_due_at=record.rotation_due_at)
+        return await validate_key(gateway, label=record.label, purpose=record.purpose, env=env,
+                                  profile=profile, rotation_due_at=record.rotation_due_at)
+
+
+def registry_changes(result: KeyCheck) -> dict[str, Any] | None:
+    """What the registry keeps of a check: what was read; ``last_verified_at`` only when it passed."""
     perms = result.permissions
-    if perms is not None:
-        changes: dict[str, Any] = {"permissions": perms.as_dict(), "ip_restricted": perms.ip_restricted,
-                                   "trading_expires_at": perms.trading_expires_at}
-        if result.ok:
-            changes["last_verified_at"] = utcnow()
-        registry.update(label, **changes)
-    return result
+    if result.permissions is None and result.problem is None:
+        return None  # the store gave no key: nothing was read from the exchange
+    changes: dict[str, Any] = record_changes(result.permissions)
+    if result.ok:
+        changes["last_verified_at"] = utcnow()
+    return {**changes, **check_outcome(result)}
 
 
-# --- rotation --------------------------------------------------------------------------------
+def after_check(result: KeyCheck, record: KeyRecord, warning: Any = None) -> KeyCheck:
+    """What ``check`` says of a stored key once recorded: act-now wording for a key that became
+    dangerous, the earliest date that matters, and ``warning`` (the registry was not updated)."""
+    result = with_earliest_date(for_stored_key(result, record.label), record)
+    return result if warning is None else with_finding(result, warning)
 
 
-@dataclass(frozen=True)
-class RotationStart:
-    """The old key, loaded before anything changes: kept in memory to prove it dead later."""
+def with_finding(result: KeyCheck, extra: Finding) -> KeyCheck:
+    """``result`` with one more finding."""
+    from wizard.policy import Verdict
 
-    label: str
-    old_record: KeyRecord
-    old_key: StoredKey
-    env: Environment
+    return replace(result, verdict=Verdict((*result.verdict.findings, extra)))
 
 
-async def begin_rotation(
-    vault: Vault, registry: Registry, label: str, *, env: Environment | None = None
-) -> RotationStart:
-    """Load the record and the old key of ``label``; nothing is changed.
+def not_recorded(exc: Exception) -> Finding:
+    """A registry that can't be written (read-only HOME) is a warning: the verdict came from the
+    exchange and stands."""
+    return finding("registry_not_updated", "warn", f"The result was not recorded: {exc}",
+                   "Make the config directory writable so `review` shows when keys were last verified.")
 
-    Raises :class:`LifecycleError` (exit 3) when the label is unknown or the
-    keyring is unusable.
+
+def for_stored_key(check: KeyCheck, label: str) -> KeyCheck:
+    """A dangerous permission found on a key that IS stored: say so, and how to end it now.
+
+    The policy's wording ("the wizard never stores such a key") is for a key about to be
+    stored; this one is in the keyring and loadable, so the fix is to act on it today.
     """
-    from wizard.vault import KeyringProblemKind, VaultError
+    from wizard.policy import Finding, Verdict
 
-    record = registry.get(label)
-    if record is None:
-        raise LifecycleError(EXIT_CREDENTIALS, credentials_missing(label))
-    health = await vault.acheck_health()
-    if health is not None:
-        raise LifecycleError(EXIT_CREDENTIALS, keyring_unusable(health))
-    try:
-        old_key = await vault.aload(label)
-    except VaultError as exc:
-        if exc.problem.kind is KeyringProblemKind.NOT_FOUND:
-            raise LifecycleError(EXIT_CREDENTIALS, credentials_missing(label)) from None
-        raise LifecycleError(EXIT_CREDENTIALS, keyring_unusable(exc.problem)) from None
-    return RotationStart(label, record, old_key, env or environment_for(record.env, record.base_url))
-
-
-async def swap_in_new_key(
-    vault: Vault,
-    registry: Registry,
-    label: str,
-    new_key: StoredKey,
-    new_record: KeyRecord,
-    *,
-    env: Environment,
-    gateway_factory: GatewayFactory,
-    old_key: StoredKey | None = None,
-) -> None:
-    """Replace the stored key with the verified new one, then record it.
-
-    ``Vault.replace`` verifies the new entry before the old goes; the read-back
-    copy then makes one signed call. If that call fails and ``old_key`` is
-    given, the old key is put back and :class:`ExchangeError` is raised, so a
-    failed swap never leaves the label without a working key.
-    """
-    previous = await vault.areplace(label, new_key)
-    problem = await verify_stored_copy(vault, label, env, gateway_factory)
-    if problem is not None:
-        restore = old_key or previous
-        if restore is not None:
-            await vault.areplace(label, restore)
-        raise ExchangeError(problem)
-    old_record = registry.get(label)
-    if old_record is not None and not new_record.rotations:
-        # The label's history survives the swap; finish_rotation appends the new entry.
-        new_record = replace(new_record, rotations=list(old_record.rotations))
-    registry.put(new_record)
+    found = [f for f in check.findings if f.severity == "block" and f.id.endswith("_enabled")]
+    if not found:
+        return check
+    where = (f" This key is still stored under {label!r} and anything that loads it can use it: "
+             "it was changed in Binance after it was stored.")
+    fix_tail = (f" Or delete the key in Binance's API Management now and replace it with "
+                f"`binance-key-wizard rotate {label}`. Then run `binance-key-wizard check {label}` again.")
+    findings = tuple(
+        Finding(f.id, f.severity, f.message.replace(" The wizard never stores such a key.", "") + where,
+                f"Now: {f.fix.removesuffix(', then check again.').rstrip('.')}.{fix_tail}")
+        if f in found else f for f in check.findings)
+    return replace(check, verdict=Verdict(findings))
 
 
-async def old_key_is_dead(
-    gateway_factory: GatewayFactory, env: Environment, old_key: StoredKey | KeyMaterial
-) -> Problem | None:
-    """Ask the exchange about the old key: its rejection (the proof it is dead), or None.
+def with_earliest_date(check: KeyCheck, record: KeyRecord, now: datetime | None = None) -> KeyCheck:
+    """Add the first date that matters (trading cut-off, Binance's expiry, rotation) and why."""
+    from datetime import timedelta
 
-    None means the old key still works: the user has not deleted it yet.
-    Raises :class:`ExchangeError` when the exchange cannot answer — an
-    unreachable exchange is never taken as proof.
-    """
-    material = old_key if isinstance(old_key, KeyMaterial) else key_material(old_key)
-    async with gateway_factory(env, material) as gateway:
-        return await gateway.confirm_key_dead()
+    from wizard.key_dates import dates_of_record, earliest
+    from wizard.policy import Verdict
+
+    first = earliest(dates_of_record(record))
+    if first is None or check.permissions is None:
+        return check
+    moment = now or utcnow()
+    severity = "warn" if first.at - moment <= timedelta(days=7) else "info"
+    note = finding("earliest_date", severity, f"Next date that matters: {first.sentence(moment)}", "")
+    return replace(check, verdict=Verdict((*check.verdict.findings, note)))
 
 
-def finish_rotation(
-    registry: Registry, label: str, *, old_record: KeyRecord, proof: Problem | None, now: datetime | None = None
-) -> KeyRecord:
-    """Record the rotation as done; only with ``proof`` from :func:`old_key_is_dead` in hand.
+# --- rotation (wizard.rotation; re-exported so callers keep one entry point) ---------------------
 
-    ``old_record`` is the record as it was before :func:`swap_in_new_key`
-    (``RotationStart.old_record``); the registry's current record holds the new
-    key's fingerprint.
-    """
-    if proof is None:
-        raise ValueError("a rotation is done only when the exchange rejects the old key")
-    current = registry.get(label)
-    if current is None:
-        raise LifecycleError(EXIT_CREDENTIALS, credentials_missing(label))
-    return registry.record_rotation(label, old_record.fingerprint, current.fingerprint, at=now or utcnow())
+from wizard.rotation import (  # noqa: E402 - rotation builds on everything above
+    RotationStart as RotationStart,
+    begin_rotation as begin_rotation,
+    finish_rotation as finish_rotation,
+    old_key_is_dead as old_key_is_dead,
+    same_key_refused as same_key_refused,
+    swap_in_new_key as swap_in_new_key,
+)

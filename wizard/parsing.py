@@ -16,8 +16,6 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
-import unicodedata
-from datetime import date, datetime
 
 from wizard.secret import Secret
 
@@ -31,13 +29,13 @@ API_KEY_LENGTH = 64
 # label form we know of, long enough for "<tool>-<purpose>-<host>-<date>".
 LABEL_MAX_LENGTH = 32
 LABEL_MIN_LENGTH = 4
+# Labels have their own module (rules, suggestions, what a label names); re-exported at the end.
 # Binance documents "Max 30" trusted IPs per API key (API key creation docs).
 MAX_IPS = 30
 SYMBOL_PATTERN = re.compile(r"[A-Z0-9]{5,20}")
 
 # Characters a paste picks up from web pages and chat apps that are not whitespace.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-_ALNUM = re.compile(r"[A-Za-z0-9]+")
 
 
 class InputError(ValueError):
@@ -204,94 +202,6 @@ def _reexport_ed25519(der: bytes) -> str:
     return canonical
 
 
-_LABEL_CHARS = re.compile(r"[A-Za-z0-9 ._-]+")
-_GENERIC_LABELS = frozenset(
-    {
-        "bot", "test", "testing", "key", "keys", "api", "apikey", "api key", "binance", "binance api",
-        "binance key", "my key", "mykey", "my api", "my bot", "trading", "trade", "trader",
-        "trading bot", "tradingbot", "default", "new", "new key", "main", "temp", "tmp", "secret",
-        "label", "name", "untitled", "key label", "read", "read only", "readonly", "spot", "demo",
-    }
-)
-
-
-def _generic_core(label: str) -> str:
-    """Lower-case, separators as single spaces, trailing digits dropped ("Bot_2" -> "bot")."""
-    core = re.sub(r"[\s._-]+", " ", label.lower()).strip()
-    return re.sub(r"[\s\d]+$", "", core)
-
-
-def validate_label(text: str) -> str:
-    """Return the trimmed label (inner whitespace runs collapsed) or explain what is wrong."""
-    label = " ".join(text.split())
-    example = "e.g. 'portfolio-tracker-laptop' or '3commas-spot-vps1'"
-    if not label:
-        raise InputError(f"Give the key a label that says which tool and machine use it ({example}).")
-    if len(label) < LABEL_MIN_LENGTH:
-        raise InputError(
-            f"The label is too short ({len(label)} characters; at least {LABEL_MIN_LENGTH}). "
-            f"Say which tool and machine use the key ({example})."
-        )
-    if len(label) > LABEL_MAX_LENGTH:
-        raise InputError(
-            f"The label is too long ({len(label)} characters; at most {LABEL_MAX_LENGTH}). Shorten it."
-        )
-    bad = sorted({ch for ch in label if not _LABEL_CHARS.fullmatch(ch)})
-    if bad:
-        shown = " ".join(repr(ch) for ch in bad[:5])
-        raise InputError(
-            f"The label may only contain letters A-Z, digits, spaces and - _ . (remove {shown})."
-        )
-    if not any(ch.isalpha() for ch in label):
-        raise InputError(f"Use words in the label, not just numbers ({example}).")
-    if _generic_core(label) in _GENERIC_LABELS:
-        raise InputError(
-            f"'{label}' is too generic: months from now you must be able to tell which tool and machine "
-            f"use this key, so you can revoke the right one. Be specific ({example})."
-        )
-    return label
-
-
-def slugify(text: str) -> str:
-    """Label-safe lower-case slug: ASCII letters and digits joined by single hyphens."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return "-".join(_ALNUM.findall(ascii_text.lower()))
-
-
-def host_slug(host: str) -> str:
-    """The machine part of a host name as a slug: "my-laptop.local" -> "my-laptop"."""
-    try:
-        ipaddress.ip_address(host.strip())
-    except ValueError:
-        return slugify(host.strip().split(".")[0]) or slugify(host)
-    return slugify(host)
-
-
-def suggest_label(tool: str, purpose: str, host: str, day: date | datetime) -> str:
-    """Suggest a specific label like ``3commas-read-myhost-2026-11-24`` that always validates.
-
-    Tool and host names are shortened (the longer one first) to fit
-    :data:`LABEL_MAX_LENGTH`; purpose and date are always kept.
-    """
-    day_text = (day.date() if isinstance(day, datetime) else day).isoformat()
-    purpose_slug = slugify(purpose)[:6].strip("-")
-    tool_slug = slugify(tool)[:LABEL_MAX_LENGTH]
-    machine = host_slug(host)[:LABEL_MAX_LENGTH]
-
-    def joined() -> str:
-        return "-".join(p for p in (tool_slug, purpose_slug, machine, day_text) if p)
-
-    while len(joined()) > LABEL_MAX_LENGTH:
-        if len(tool_slug) >= len(machine):
-            tool_slug = tool_slug[:-1].rstrip("-")
-        else:
-            machine = machine[:-1].rstrip("-")
-    label = joined()
-    if not any(ch.isalpha() for ch in label) or _generic_core(label) in _GENERIC_LABELS:
-        label = "-".join(p for p in ("wizard", purpose_slug, day_text) if p)
-    return label
-
-
 # Addresses Binance can never see a request come from, with the reason shown to the user.
 _NOT_PUBLIC: tuple[tuple[IPNetwork, str], ...] = tuple(
     (ipaddress.ip_network(cidr), why)
@@ -401,3 +311,17 @@ def parse_symbol(text: str) -> str:
             "with no separator, base then quote asset, e.g. BTCUSDT."
         )
     return symbol
+
+
+
+# Labels (the rules, the suggestions, what a label names) live in wizard.labels, which builds
+# on InputError and the limits above; they are served from here too, loaded on first use.
+_LABEL_NAMES = frozenset({"validate_label", "suggest_label", "slugify", "host_slug"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _LABEL_NAMES:
+        from wizard import labels
+
+        return getattr(labels, name)
+    raise AttributeError(f"module 'wizard.parsing' has no attribute {name!r}")

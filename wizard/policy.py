@@ -281,7 +281,7 @@ def _required(perms: KeyPermissions, purpose: Purpose, profile: Profile | None) 
 
 def _ip(perms: KeyPermissions, purpose: Purpose, profile: Profile | None) -> list[Finding]:
     if perms.ip_restricted:
-        return []
+        return _ip_list_unproven(profile)
     if perms.ip_restricted is None and not perms.confirmed:
         if profile and profile.require_ip_restriction:
             return [
@@ -320,6 +320,17 @@ def _ip(perms: KeyPermissions, purpose: Purpose, profile: Profile | None) -> lis
             f"{where} the public IPs the tool connects from.",
         )
     ]
+
+
+def _ip_list_unproven(profile: Profile | None) -> list[Finding]:
+    """Binance tells only THAT a key has an IP list, never which IPs: the bot's are unproven."""
+    if profile is None or not profile.egress_ips:
+        return []
+    return [Finding(
+        "ip_list_unproven", "info",
+        f"Binance confirms the key is IP-restricted but never says which IPs are on its list, so "
+        f"whether {profile.product}'s addresses are on it is not proven.",
+        "Prove it from the bot's server: `binance-key-wizard check LABEL` there must say ok.")]
 
 
 def _aware(moment: datetime) -> datetime:

@@ -50,7 +50,8 @@ class Profile:
     source: str = field(default="<profile>", compare=False)
 
     def render_label(self, host: str, day: date | datetime) -> str:
-        """The key label for one machine and day; always a valid label."""
+        """The key label for one machine and day: a valid label, or "" when neither the
+        product nor the host names anything specific (the user then types one)."""
         try:
             return _render(self.label_template, self.name, self.purpose, host, day)
         except (ValueError, KeyError, IndexError, AttributeError):  # InputError is a ValueError

@@ -35,7 +35,7 @@ class WizardSession:
     checklist: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(CHECKLIST_ITEMS, False))
     label: str = ""
     api_key: str = ""
-    key_type: KeyType = "hmac"
+    key_type: KeyType = "ed25519"  # the recommended type (Binance calls HMAC deprecated)
     secret: Secret | None = None  # HMAC secret or Ed25519 private key PEM; memory only until stored
     public_key_pem: str | None = None  # for self-generated Ed25519 keys
     key_file: str | None = None  # the path an Ed25519 private key was loaded from (not secret)

@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timezone
 
 from wizard.exchange.model import Environment, Problem, ProblemKind
+from wizard.text import printable
 
 _REQUEST_IP = re.compile(r"request ip:\s*([0-9A-Fa-f.:]+)")
 # Long hex or base64 runs (signatures, keys) are cut out of any text we echo.
@@ -24,8 +25,8 @@ ORDER_UNKNOWN = (
 
 
 def echo(text: str, limit: int = 160) -> str:
-    """Binance's own message, safe to show: long tokens removed, trimmed."""
-    cleaned = _LONG_TOKEN.sub("…", text or "").strip().rstrip(".")
+    """Binance's own message, safe to show: no control characters, long tokens removed, trimmed."""
+    cleaned = _LONG_TOKEN.sub("…", printable(text)).strip().rstrip(".")
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 

@@ -137,7 +137,8 @@ class Problem:
     """A failure in plain language: what happened, and what the user can do.
 
     ``code`` is Binance's error code when there was one; ``status`` the HTTP
-    status. Messages never contain the secret or a signature.
+    status. Messages never contain the secret or a signature, and are one line
+    of printable text (:func:`wizard.text.printable`).
     ``passed_key_check`` is True only for the refusals Binance documents as
     coming after the key's permission check (a price or size filter, "Order
     would immediately match and take.", insufficient balance): only those
@@ -151,6 +152,14 @@ class Problem:
     status: int | None = None
     retry_after: float | None = None
     passed_key_check: bool = False
+
+    def __post_init__(self) -> None:
+        # Messages quote the server (its msg, a Location): whatever built this
+        # Problem, no control or escape character from the network survives.
+        from wizard.text import printable
+
+        object.__setattr__(self, "message", printable(self.message))
+        object.__setattr__(self, "fix", printable(self.fix))
 
     @property
     def exit_code(self) -> int:

@@ -15,10 +15,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from wizard.exchange.model import RESTRICTION_FIELDS, AccountFacts, Balance, KeyPermissions
+from wizard.text import printable
 
 _PERMISSION_PREFIXES = ("enable", "permit")  # compared in lower case: "permitsX", "EnableY"
-# Values that plainly mean "off" for a field we don't know; anything else counts as on.
-_PLAINLY_OFF = (False, 0, None)
 
 
 class UnexpectedAnswer(ValueError):
@@ -37,7 +36,7 @@ def parse_restrictions(data: Any) -> KeyPermissions:
             if as_bool(value) is None:  # "maybe", null, {...}: unknown, treated as on
                 unknown.append(name)
         elif looks_like_permission(name) and not plainly_off(value):
-            unknown.append(name)
+            unknown.append(printable(name, limit=60))  # a field name, shown as is: clean it
     return KeyPermissions(
         confirmed=True,
         unknown_enabled=tuple(sorted(unknown)),
@@ -90,7 +89,7 @@ def parse_account_facts(status: Any, trading: Any, addresses: Any) -> AccountFac
         total = len(entries)
         whitelisted = sum(1 for a in entries if as_bool(a.get("whiteStatus")) is True)
     return AccountFacts(
-        status=status_text if isinstance(status_text, str) else None,
+        status=printable(status_text, limit=60) if isinstance(status_text, str) else None,
         trading_locked=locked,
         whitelisted_addresses=whitelisted,
         total_addresses=total,
@@ -160,5 +159,5 @@ def _balances(rows: list[Any]) -> list[Balance]:
         free = decimal_or_zero(row.get("free"))
         locked = decimal_or_zero(row.get("locked")) + decimal_or_zero(row.get("freeze"))
         if free > 0 or locked > 0:
-            out.append(Balance(row["asset"], free, locked))
+            out.append(Balance(printable(row["asset"], limit=20), free, locked))
     return sorted(out, key=lambda b: b.asset)

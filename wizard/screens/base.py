@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import re
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
@@ -52,6 +54,9 @@ class StepScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("ctrl+n", "next", "Next"),
     ]
+    # Keys that press a button: the key bar shows them only while the button works, and
+    # in the button's own words ("Finish", "Store the key"), so the two never disagree.
+    KEY_BUTTONS: ClassVar[dict[str, str]] = {"escape": "#back", "ctrl+n": "#next"}
 
     @property
     def wizard(self) -> WizardApp:
@@ -122,7 +127,7 @@ class StepScreen(Screen[None]):
         return True
 
     def refresh_state(self) -> None:
-        """Re-read the session and update the navigation bar."""
+        """Re-read the session and update the navigation bar and the key bar."""
         self.refresh_bindings()
         if not self.query("#nav"):
             return  # the first screen's controls arrive after its first frame, then refresh
@@ -131,23 +136,70 @@ class StepScreen(Screen[None]):
         next_button.disabled = not ok
         self.query_one("#back", Button).display = self.can_go_back()
         self.query_one("#nav-status", Static).update(why)
+        self._sync_key_bar()
+        self._run_queued_next()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "next":
-            return True if self.can_go_next()[0] else None
+        # False, not None: what doesn't work now is left out of the key bar, not shown dimmed.
+        if action == "next":  # while a check runs, Next is taken and queued (see action_next)
+            return self.can_go_next()[0] or self.checking()
         if action == "back":
-            return True if self.can_go_back() else None
-        return True
+            return self.can_go_back()
+        button = self._button_of(action)
+        return button is None or bool(button.display and not button.disabled)
+
+    def _button_of(self, action: str) -> Button | None:
+        for key, selector in self.KEY_BUTTONS.items():
+            bound = self._bindings.key_to_bindings.get(key) or []
+            if any(b.action == action for b in bound):
+                found = self.query(selector)
+                return found.first(Button) if found else None
+        return None
+
+    def _sync_key_bar(self) -> None:
+        """Give each button's key the button's words in the key bar."""
+        for key, selector in self.KEY_BUTTONS.items():
+            found = self.query(selector)
+            bound = self._bindings.key_to_bindings.get(key)
+            if not found or not bound:
+                continue
+            words = re.sub(r"\s*\([^)]*\)$", "", str(found.first(Button).label)).strip(" →←")
+            if words and bound[0].description != words:
+                self._bindings.key_to_bindings[key] = [dataclasses.replace(bound[0], description=words),
+                                                      *bound[1:]]
 
     # -- navigation -------------------------------------------------------------------
+    def checking(self) -> bool:
+        """True while this screen waits for a check (a spinner is showing)."""
+        from wizard.widgets.status import Busy
+
+        return any(busy.active for busy in self.query(Busy))
+
     def action_next(self) -> None:
-        """Move on if this step is satisfied."""
+        """Move on if this step is satisfied; pressed while a check runs, go on once it passes."""
         ok, why = self.can_go_next()
+        if not ok and self.checking():
+            # Never drop the key silently: say so, and act on it when the answer comes.
+            self._next_queued = True
+            self.notify("Checking… the wizard goes on by itself if the check passes.", timeout=3)
+            return
+        self._next_queued = False
         if not ok:
             self.notify(why or "This step is not complete yet.", severity="warning")
             return
         if self.before_next():
             self.wizard.advance()
+
+    def _run_queued_next(self) -> None:
+        """A Next pressed during a check: go on now that it passed, or say why not."""
+        if not getattr(self, "_next_queued", False) or self.checking():
+            return
+        self._next_queued = False
+        ok, why = self.can_go_next()
+        if ok:
+            self.call_after_refresh(self.action_next)
+        else:
+            self.notify(why or "This step is not complete yet.", severity="warning")
 
     def action_back(self) -> None:
         """Go to the previous step; nothing entered is lost."""

@@ -30,6 +30,9 @@ ITEMS = {
                         "can anyone who gets the key."),
 }
 REQUIRED = ("two_factor", "purpose_understood", "risk_understood")
+# How the status line names an unticked required item (short: the line is narrow).
+SHORT_NAMES = {"two_factor": "2FA with an app or key", "purpose_understood": "which tool uses the key",
+               "risk_understood": "non-custodial is not risk-free"}
 
 
 def seen_on_account(item: str, facts: AccountFacts | None) -> str | None:
@@ -115,5 +118,6 @@ class ChecklistScreen(StepScreen):
     def can_go_next(self) -> tuple[bool, str]:
         missing = [item for item in REQUIRED if not self.session.checklist.get(item)]
         if missing:
-            return False, f"Tick the {len(missing)} required item(s) to go on."
+            names = "; ".join(SHORT_NAMES[item] for item in missing)
+            return False, f"Still to tick: {names}."
         return True, ""

@@ -16,6 +16,8 @@ from wizard.screens.checks import findings_text, format_when, read_key
 from wizard.widgets.status import Busy, ProblemBox
 
 IP_FINDINGS = ("ip_unrestricted", "ip_restriction_required", "trading_expires_soon", "ip_not_allowed")
+# Said by this screen in its own words (with the label filled in): not repeated from the verdict.
+SAID_HERE = ("ip_list_unproven", "ip_unrestricted")
 
 
 class IpScreen(StepScreen):
@@ -24,6 +26,7 @@ class IpScreen(StepScreen):
     STEP = "ip"
     HEADING = "4 · Restrict the key to trusted IPs"
     BINDINGS = [Binding("r", "recheck", "Re-check")]
+    KEY_BUTTONS = {**StepScreen.KEY_BUTTONS, "r": "#recheck"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -121,10 +124,10 @@ class IpScreen(StepScreen):
         state = self.query_one("#ip-state", Static)
         restricted = perms.ip_restricted if perms else None
         if restricted is True:
-            state.update("[$success b]✓ IP-restricted:[/] only the listed IP addresses can use this key.")
+            state.update(self._restricted_text())
         elif restricted is False:
-            state.update("[$warning b]! Not IP-restricted:[/] anyone who gets the key and secret can use it "
-                         "from anywhere.")
+            state.update("[$warning b]! Not IP-restricted:[/] a leaked key and secret work from anywhere in "
+                         "the world.")
         else:
             state.update("[$warning b]? IP restriction not confirmed[/] (this environment cannot report it).")
         expiry = self.query_one("#expiry", Static)
@@ -137,8 +140,9 @@ class IpScreen(StepScreen):
                           "unless you restrict it to trusted IPs.")
         machine = self.query_one("#machine", Static)
         if self._signed_ok_at:
+            on_list = " — so this machine's IP is on the key's list" if restricted else ""
             machine.update(f"[$success]✓ This machine can use the key:[/] a signed call succeeded "
-                           f"({self._signed_ok_at}).")
+                           f"({self._signed_ok_at}){on_list}.")
         elif self._problem is not None:
             machine.update("[$error b]✗ Not verified:[/] this machine's signed call failed.")
         else:
@@ -146,11 +150,26 @@ class IpScreen(StepScreen):
         verdict = session.verdict
         # The IP findings, and anything else that blocks (a setting changed since step 3).
         relevant = [f for f in verdict.findings
-                    if f.id in IP_FINDINGS or f.severity == "block"] if verdict else []
+                    if (f.id in IP_FINDINGS or f.severity == "block") and f.id not in SAID_HERE] if verdict else []
         if expiry.display:  # the paragraph above already gives the date
             relevant = [f for f in relevant if f.id != "trading_expires_soon" or f.severity != "info"]
         self.query_one("#ip-findings", Static).update(findings_text(relevant))
         self.refresh_state()
+
+    def _restricted_text(self) -> str:
+        """What Binance proved (the key has an IP list) and what it cannot (which IPs are on it)."""
+        session = self.session
+        ips = getattr(session.profile, "egress_ips", ()) or ()
+        check = f"binance-key-wizard check {escape(session.label)}"
+        if ips:
+            product = escape(session.profile.product)  # type: ignore[union-attr]
+            return ("[$success b]✓ IP-restricted:[/] Binance confirms this key has a trusted-IP list.\n"
+                    f"[$warning b]! Not proven:[/] that {product}'s addresses above are on it — Binance never "
+                    f"says which IPs a key allows. Prove it from the bot's server: run [b]{check}[/b] "
+                    "there once the key is stored; it must say ok.")
+        return ("[$success b]✓ IP-restricted:[/] Binance confirms this key works only from the IPs on its "
+                "trusted-IP list (Binance does not say which they are). To prove your bot's server is on "
+                f"it, run [b]{check}[/b] there once the key is stored.")
 
     def can_go_next(self) -> tuple[bool, str]:
         verdict = self.session.verdict

@@ -11,12 +11,14 @@ Everything typed goes straight into the session, so Back/Next lose nothing.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Literal
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalGroup
 from textual.markup import escape
+from textual.timer import Timer
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from wizard.messages import KeyPairGenerated
@@ -32,6 +34,7 @@ from wizard.widgets.status import Busy
 # What the key-type radio offers: an Ed25519 pair generated here, an Ed25519 key from the
 # user's own PEM file (both are session.key_type "ed25519"), or an HMAC key made by Binance.
 KeyChoice = Literal["ed25519", "file", "hmac"]
+LABEL_SETTLE = 0.25  # seconds without a keystroke before the label is judged and the status updated
 
 
 def suggested_label(app: object) -> str:
@@ -42,15 +45,28 @@ def suggested_label(app: object) -> str:
     day = services.clock()
     if session.profile is not None:
         return session.profile.render_label(services.hostname, day)
-    tool = "tracker" if session.purpose == "read" else "bot"
-    return suggest_label(tool, session.purpose, services.hostname, day)
+    # Without a profile the tool is unknown: no made-up "bot" — purpose, machine and date.
+    return suggest_label("", session.purpose, services.hostname, day)
+
+
+def label_advice(label: str, app: object) -> str:
+    """What the label does not name yet (not a refusal: the rules decide that)."""
+    from wizard.labels import label_names
+
+    session, services = app.session, app.services  # type: ignore[attr-defined]
+    product = getattr(session.profile, "name", "") if session.profile is not None else ""
+    names = label_names(label, host=services.hostname, product=product)
+    if names.names_tool:
+        return ""
+    return "Tip: the label does not name the tool yet: put its name in front, e.g. 3commas-" + label[:12] + "…"
 
 
 class LabelScreen(StepScreen):
     """API Management, a clear label, and the key itself."""
 
     STEP = "label"
-    choice: KeyChoice = "hmac"  # set from the session in setup()
+    choice: KeyChoice = "ed25519"  # set from the session in setup()
+    _label_timer: Timer | None = None
     HEADING = "2 · Label the key and create it in Binance"
     DEFAULT_CSS = """
     #load-key-file { margin-top: 1; }
@@ -66,7 +82,7 @@ class LabelScreen(StepScreen):
                 yield Button("Copy address", id="copy-url", compact=True)
             yield QRCode(env.management_url, id="mgmt-qr")
         yield Static("Label", classes="section")
-        yield Input(id="label", placeholder="e.g. tracker-read-laptop-2026-01-31")
+        yield Input(id="label", placeholder="e.g. koinly-read-laptop-2026-01-31")
         yield Static(id="label-error", classes="error")
         yield Static(id="label-hint", classes="hint")
         yield Static("Key type", classes="section")
@@ -103,20 +119,13 @@ class LabelScreen(StepScreen):
 
     # -- filling from the session -------------------------------------------------------------
     def setup(self) -> None:
-        from wizard.parsing import LABEL_MAX_LENGTH
-
         session = self.session
         if not session.label:
             session.label = suggested_label(self.wizard)
         label = self.query_one("#label", Input)
         label.value = session.label
-        rotating = session.rotating_label is not None
-        label.disabled = rotating
-        hint = (f"Kept from the key being rotated, so {escape(session.label)!s} keeps loading the new key."
-                if rotating else
-                f"Binance shows it next to the key. Name the tool, the machine and the date; at most "
-                f"{LABEL_MAX_LENGTH} characters.")
-        self.query_one("#label-hint", Static).update(hint)
+        label.disabled = session.rotating_label is not None
+        self._show_label_hint()
         loaded_from = session.key_file if session.key_type == "ed25519" else None
         self.choice: KeyChoice = "file" if loaded_from is not None else session.key_type
         self.query_one(f"#kt-{self.choice}", RadioButton).value = True
@@ -166,15 +175,36 @@ class LabelScreen(StepScreen):
     @on(Input.Changed, "#label")
     def _label_changed(self, event: Input.Changed) -> None:
         self.session.label = event.value
-        self._validate_label(quiet=not event.value)
+        # Judged once per pause in typing, not on every keystroke (see LABEL_SETTLE).
+        if self._label_timer is not None:
+            self._label_timer.stop()
+        self._label_timer = self.set_timer(LABEL_SETTLE, self._label_settled)
+
+    def _label_settled(self) -> None:
+        self._label_timer = None
+        self._validate_label(quiet=not self.session.label)
+        self._show_label_hint()
         self.refresh_state()
+
+    def _show_label_hint(self) -> None:
+        from wizard.parsing import LABEL_MAX_LENGTH
+
+        session = self.session
+        if session.rotating_label is not None:
+            hint = f"Kept from the key being rotated, so {escape(session.label)} keeps loading the new key."
+        else:
+            hint = (f"Binance shows it next to the key. Name the tool, the machine and the date; at most "
+                    f"{LABEL_MAX_LENGTH} characters.")
+            advice = label_advice(session.label, self.wizard) if session.label.strip() else ""
+            hint += f"\n{escape(advice)}" if advice else ""
+        self.query_one("#label-hint", Static).update(hint)
 
     @on(Input.Changed, "#api-key")
     def _api_key_changed(self, event: Input.Changed) -> None:
         if event.value.strip() != self.session.api_key:
             self.session.api_key = event.value.strip()
             self._key_changed()
-        self._set_error("#api-key-error", "")
+        self._set_error("#api-key-error", self._same_as_old_key() or "")
         if self.wizard.is_demo:
             self._sync_sim_panel()
         self.refresh_state()
@@ -345,9 +375,44 @@ class LabelScreen(StepScreen):
             ({"ed25519": "the key pair", "file": "the key file"}.get(self.choice, "the secret key"),
              session.secret is not None),
         ) if not present]
+        label_problem = self._label_problem()
         if missing:
-            return False, "Still needed: " + ", ".join(missing) + "."
+            return False, " ".join(filter(None, (label_problem, "Still needed: " + ", ".join(missing) + ".")))
+        if label_problem:
+            return False, label_problem
+        same = self._same_as_old_key()
+        if same is not None:
+            return False, same
         return True, ""
+
+    def _label_problem(self) -> str:
+        """The label's problem for the status line, as typed (the rules' own words)."""
+        from wizard.parsing import InputError, validate_label
+
+        if not self.session.label.strip() or self.session.rotating_label is not None:
+            return ""
+        try:
+            validate_label(self.session.label)
+        except InputError as exc:
+            # The status line is short: the rule's first clause; the whole text is under the field.
+            first = re.split(r": |\. ", str(exc), maxsplit=1)[0].rstrip(".")
+            return f"Label: {first} (see under the label)."
+        return ""
+
+    def _same_as_old_key(self) -> str | None:
+        """Rotating: the pasted key is the one being replaced (whole key, else its fingerprint)."""
+        from wizard.registry import fingerprint
+
+        wizard, api_key = self.wizard, self.session.api_key.strip()
+        if self.session.rotating_label is None or not api_key:
+            return None
+        old = wizard.old_key.api_key if wizard.old_key is not None else None
+        same = api_key == old if old is not None else (
+            wizard.old_record is not None and fingerprint(api_key) == wizard.old_record.fingerprint)
+        if not same:
+            return None
+        return (f"This is the key being rotated ({fingerprint(api_key)}), not a new one. Create a new key "
+                "in API Management and paste it here; delete the old one only after the new one is stored.")
 
     def before_next(self) -> bool:
         """Check every field's format; show each problem under its field, keep everything."""
@@ -361,6 +426,10 @@ class LabelScreen(StepScreen):
             session.api_key = clean_api_key(session.api_key)
         except InputError as exc:
             self._set_error("#api-key-error", str(exc))
+            ok = False
+        same = self._same_as_old_key()
+        if same is not None:
+            self._set_error("#api-key-error", same)
             ok = False
         if session.key_type == "hmac" and session.secret is not None:
             try:

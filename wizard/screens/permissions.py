@@ -26,6 +26,7 @@ class PermissionsScreen(StepScreen):
     STEP = "permissions"
     HEADING = "3 · Check the key's permissions"
     BINDINGS = [Binding("r", "recheck", "Re-check")]
+    KEY_BUTTONS = {**StepScreen.KEY_BUTTONS, "r": "#recheck"}
 
     def __init__(self) -> None:
         super().__init__()

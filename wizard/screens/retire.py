@@ -34,6 +34,7 @@ class RetireScreen(StepScreen):
     HEADING = "Retire the old key"
     NEXT_LABEL = "Finish"
     BINDINGS = [Binding("r", "recheck", "Check now")]
+    KEY_BUTTONS = {**StepScreen.KEY_BUTTONS, "r": "#recheck"}
 
     def __init__(self) -> None:
         super().__init__()

@@ -26,7 +26,7 @@ class ReviewScreen(Screen[None]):
     DEFAULT_CSS = """
     ReviewScreen #review-title { text-style: bold; padding: 0 1; background: $panel; }
     ReviewScreen DataTable { height: 1fr; }
-    ReviewScreen #review-notes { padding: 0 1; height: auto; max-height: 6; }
+    ReviewScreen #review-notes { padding: 0 1; height: auto; max-height: 8; }
     """
 
     def __init__(self, records: list[KeyRecord], now: datetime | None = None) -> None:
@@ -55,10 +55,16 @@ class ReviewScreen(Screen[None]):
             if row.ip_restriction == "NONE":
                 cells[6].stylize(self._colour("warning"))
             table.add_row(*cells, key=row.label)
+            if row.last_check_failed:
+                cells[4].stylize("bold " + self._colour("error"))
         overdue = [row.label for row in rows if row.rotation_overdue]
-        notes = ["Read-only view. Re-verify with `binance-key-wizard check`."]
+        failed = [row.label for row in rows if row.last_check_failed]
+        notes = [f"{row.label}: next date {row.next_date}" for row in rows if row.next_date_at]
+        if failed:
+            notes.insert(0, f"Last check failed: {', '.join(failed)} — run `binance-key-wizard check LABEL`.")
         if overdue:
             notes.insert(0, f"Rotation due: {', '.join(overdue)} — run `binance-key-wizard rotate LABEL`.")
+        notes.append("Read-only view. Re-verify with `binance-key-wizard check`.")
         if not rows:
             notes = ["No managed keys yet. Set one up with `binance-key-wizard`."]
         self.query_one("#review-notes", Static).update("\n".join(notes))

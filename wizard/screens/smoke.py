@@ -54,6 +54,7 @@ class SmokeTestScreen(StepScreen):
     STEP = "test"
     HEADING = "6 · A small test with the stored key"
     BINDINGS = [Binding("r", "run_test", "Run again")]
+    KEY_BUTTONS = {**StepScreen.KEY_BUTTONS, "r": "#rerun"}
 
     def __init__(self) -> None:
         super().__init__()

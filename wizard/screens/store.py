@@ -37,6 +37,17 @@ STAGE_TEXT = {
 }
 
 
+def checked_text(backend: str) -> str:
+    """The health stage's line, honest about the backend: only a known OS keyring is called one."""
+    name = backend.rsplit(" (", 1)[-1].rstrip(")") if backend.endswith(")") else backend
+    if name.rsplit(".", 1)[0] in FRIENDLY_BACKENDS:
+        return STAGE_TEXT["checked"]
+    if not backend:
+        return "The keyring is checked"
+    return (f"The keyring backend ({name}) stored and returned a probe, but it is not an OS keyring "
+            "this wizard knows")
+
+
 def backend_label(vault: Any) -> str:
     """A person-readable name for the vault's keyring backend."""
     name = vault.backend_name
@@ -51,6 +62,7 @@ class StoreScreen(StepScreen):
     STEP = "store"
     HEADING = "5 · Store the key in the OS keyring"
     BINDINGS = [Binding("s", "store", "Store")]
+    KEY_BUTTONS = {**StepScreen.KEY_BUTTONS, "s": "#store"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -129,22 +141,38 @@ class StoreScreen(StepScreen):
         from wizard.policy import evaluate_permissions
         from wizard.vault import StoredKey
 
+        from wizard.adding import LabelBusy, LabelTaken, NewLabel
+
         wizard, session = self.wizard, self.session
         vault, label, key = wizard.vault(), session.label, session.key_material()
-        written, previous, stage = False, None, "stored"
+        written, previous, stage, claim = False, None, "stored", None
         try:
             if key is None:
                 raise RuntimeError("no key in memory")
             new = StoredKey.from_material(key, session.env)
             if session.rotating_label is None:
-                if await asyncio.to_thread(wizard.services.registry.get, label) is not None:
+                # The label's lock and a pending record (wizard/adding.py): a second run can't take
+                # the label meanwhile, and a run killed from here on is reported by `check`.
+                claim = NewLabel(wizard.services.registry, vault, self._record(session.permissions, vault.service))
+                try:
+                    await claim.__aenter__()
+                except (LabelTaken, LabelBusy) as taken:
+                    claim = None
                     self.post_message(StoreFailed(
+                        f"{taken} (in the wizard's registry)" if isinstance(taken, LabelBusy) else
                         f"A key labelled {label!r} is already managed by the wizard.",
                         f"Go Back to step 2 and choose another label, or replace that key with "
                         f"`binance-key-wizard rotate {label}`."))
                     return
                 await vault.astore(label, new)
             else:  # the old entry stays until the new one is written and verified
+                from wizard.lifecycle import same_key_refused
+
+                old = wizard.old_key or (await vault.aload(label)).key_material()
+                same = same_key_refused(old.api_key, new.api_key)
+                if same is not None:  # the label step refuses it too: defence in depth
+                    self.post_message(StoreFailed(f"Not stored: {same.message}", same.fix))
+                    return
                 previous = await vault.areplace(label, new)
             written, stage = True, "signed"
             back = await vault.aload(label)
@@ -156,11 +184,20 @@ class StoreScreen(StepScreen):
                 first = next(f for f in verdict.findings if f.severity == "block")
                 raise _Blocked(first.message, first.fix)
             stage = "recorded"
-            await asyncio.to_thread(wizard.services.registry.put, self._record(perms, vault.service))
+            if claim is not None:
+                await claim.finish(self._record(perms, vault.service))
+            else:
+                await asyncio.to_thread(wizard.services.registry.put, self._record(perms, vault.service))
         except Exception as exc:  # noqa: BLE001 - every failure is shown; nothing half-written
-            await self._undo(vault, label, written, previous)
+            if claim is not None:
+                await claim.__aexit__(None, None, None)  # deletes the entry, then the pending record
+            else:
+                await self._undo(vault, label, written, previous)
             self.post_message(self._failure(exc, stage))
             return
+        finally:
+            if claim is not None:  # a cancelled worker (the user quit): roll back, release the lock
+                await claim.__aexit__(None, None, None)
         if previous is not None:
             wizard.old_key = previous.key_material()
         self.post_message(KeyStored(vault.service, label, backend_label(vault), perms,
@@ -233,12 +270,15 @@ class StoreScreen(StepScreen):
             f"entry: [b]{escape(session.label)}[/b]")
         lines = []
         for stage in STAGES:
-            if stage in self._done:
-                lines.append(f"[$success]✓[/] {STAGE_TEXT[stage]}")
+            text = escape(checked_text(self._backend)) if stage == "checked" else STAGE_TEXT[stage]
+            if stage == "checked" and stage in self._done and text != STAGE_TEXT[stage]:
+                lines.append(f"[$warning]![/] {text}")  # never a ✓ "real OS keyring" for a test backend
+            elif stage in self._done:
+                lines.append(f"[$success]✓[/] {text}")
             elif stage == self._failed:
-                lines.append(f"[$error]✗[/] {STAGE_TEXT[stage]}")
+                lines.append(f"[$error]✗[/] {text}")
             else:
-                lines.append(f"[$text-muted]○ {STAGE_TEXT[stage]}[/]")
+                lines.append(f"[$text-muted]○ {text}[/]")
         self.query_one("#progress", Static).update("\n".join(lines))
         button = self.query_one("#store", Button)
         button.display = not session.stored

@@ -37,10 +37,23 @@ def key_file_of(session: WizardSession) -> str | None:
     return session.key_file if session.key_type == "ed25519" else None
 
 
-def hygiene(session: WizardSession, rotate_by: datetime) -> list[str]:
+def label_item(session: WizardSession, host: str) -> str:
+    """The label's hygiene line, praising only what the label really names."""
+    from wizard.labels import label_names
+
+    names = label_names(session.label, host=host, product=session.profile.name if session.profile else "")
+    said = f"Clear label: [b]{escape(session.label)}[/b] names {escape(names.described())}"
+    if names.names_tool:
+        return f"{OK}{said}."
+    return (f"{WARN}{said}, but not the tool that uses the key: put the tool's name in the label when "
+            "you rotate this key.")
+
+
+def hygiene(session: WizardSession, rotate_by: datetime, *, host: str = "",
+            command: str = "binance-key-wizard") -> list[str]:
     """The guide's hygiene list, each item with its status on this key."""
     perms, verdict = session.permissions, session.verdict
-    items = [f"{OK}Clear label: [b]{escape(session.label)}[/b] names the tool, purpose and machine."]
+    items = [label_item(session, host)]
     extra = [f for f in (verdict.findings if verdict else ()) if f.id.endswith("_not_needed")]
     if verdict is not None and not verdict.blocked and not extra:
         items.append(f"{OK}Minimum permissions: only what {'a tracker' if session.purpose == 'read' else 'a spot bot'} needs.")
@@ -51,7 +64,13 @@ def hygiene(session: WizardSession, rotate_by: datetime) -> list[str]:
     else:
         items.append(f"{WARN}Withdrawals: not confirmed by this environment — check in API Management.")
     if perms is not None and perms.ip_restricted:
-        items.append(f"{OK}IP allowlisting: the key only works from trusted IPs.")
+        items.append(f"{OK}IP allowlisting: Binance confirms the key works only from its trusted-IP list.")
+        ips = getattr(session.profile, "egress_ips", ()) or ()
+        whose = (f"{escape(session.profile.product)}'s addresses are" if ips  # type: ignore[union-attr]
+                 else "your bot's server is")
+        items.append(f"{WARN if ips else INFO}Not proven: that {whose} on that list (Binance never says which "
+                     f"IPs a key allows). Run `{command} check {escape(session.label)}` from the "
+                     "bot's server: it must say ok.")
     elif perms is not None and perms.ip_restricted is False:
         items.append(f"{WARN}IP allowlisting: not set — a leaked key works from anywhere.")
     else:
@@ -62,11 +81,31 @@ def hygiene(session: WizardSession, rotate_by: datetime) -> list[str]:
                      "has it now: delete the file, or keep it only as an encrypted backup.")
     items.append(f"{INFO}One key per tool: use this key only for the tool in its label; "
                  "give every other tool its own key.")
-    items.append(f"{OK}Regular review: rotate by {rotate_by:%Y-%m-%d}; `binance-key-wizard review` lists "
-                 "what is due, `binance-key-wizard check` re-verifies.")
+    items.append(f"{OK}Regular review: rotate by {rotate_by:%Y-%m-%d}; `{command} review` lists "
+                 f"what is due, `{command} check` re-verifies.")
     if not session.checklist.get("withdraw_allowlist"):
         items.append(f"{WARN}Account: turn on the withdrawal address allowlist in Binance's security settings.")
     return items
+
+
+def command_prefix(app: object) -> str:
+    """How to run the wizard's commands for this key: the demo's keys live in the demo's files."""
+    return "binance-key-wizard --demo" if getattr(app, "is_demo", False) else "binance-key-wizard"
+
+
+def first_date_line(session: WizardSession, born: datetime, rotate_by: datetime, now: datetime) -> str:
+    """The earliest date that matters, with why, when it comes before the rotation date."""
+    from wizard.key_dates import earliest, key_dates
+
+    perms = session.permissions
+    if perms is None:
+        return ""
+    first = earliest(key_dates(purpose=session.purpose, spot_trading=perms.spot_trading,
+                               ip_restricted=perms.ip_restricted, trading_expires_at=perms.trading_expires_at,
+                               created_at=born, rotation_due_at=rotate_by))
+    if first is None or first.at >= rotate_by:
+        return ""
+    return f"{WARN}[b]First date that matters: {escape(first.sentence(now))}[/b]\n"
 
 
 def permissions_line(session: WizardSession) -> str:
@@ -104,7 +143,10 @@ class SummaryScreen(StepScreen):
             self.query_one(".heading", Static).update("New key stored — one step left")
             self.query_one("#next").label = "Retire the old key →"
         days = rotation_days(wizard)
-        rotate_by = wizard.now() + timedelta(days=days)
+        perms = session.permissions
+        # Counted from Binance's createTime when it said, as `review` counts.
+        born = (perms.created_at if perms is not None and perms.created_at else None) or wizard.now()
+        rotate_by = born + timedelta(days=days)
         tested = "\n".join(session.test_summary)
         self.query_one("#verified", Static).update(
             f"{permissions_line(session)}\n{tested}" if tested else permissions_line(session))
@@ -117,9 +159,11 @@ class SummaryScreen(StepScreen):
             "registry.")
         self.query_one("#snippet", Static).update(escape(load_snippet(session.label, wizard.keyring_service)))
         self.query_one("#rotation", Static).update(
-            f"Rotate by [b]{rotate_by:%Y-%m-%d}[/b] ({days} days): "
-            f"[b]binance-key-wizard rotate {escape(session.label)}[/b]")
-        self.query_one("#hygiene", Static).update("\n".join(hygiene(session, rotate_by)))
+            first_date_line(session, born, rotate_by, wizard.now())
+            + f"Rotate by [b]{rotate_by:%Y-%m-%d}[/b] ({days} days): "
+            f"[b]{escape(command_prefix(wizard))} rotate {escape(session.label)}[/b]")
+        self.query_one("#hygiene", Static).update("\n".join(hygiene(
+            session, rotate_by, host=wizard.services.hostname, command=command_prefix(wizard))))
 
     def can_go_back(self) -> bool:
         return False  # stored: the steps before cannot be redone with a forgotten secret

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
@@ -25,6 +26,19 @@ ENV_NOTES = {
     "sim": ("The built-in simulated exchange on this computer. Rehearse every step with pretend keys "
             "and funds: no Binance account is needed and nothing real changes."),
 }
+
+
+NEEDS = ("• A browser logged in to your Binance account, and your 2FA device\n"
+         "• About ten minutes\n"
+         "• If the tool runs on a server: that server's public IP address(es)")
+# The rehearsal needs no Binance account: the simulator plays API Management in step 2.
+DEMO_NEEDS = ("• Only this terminal: step 2 has a simulated API Management to create pretend keys in\n"
+              "• About five minutes\n"
+              "• A working OS keyring, where the demo key is stored (checked now)")
+KEYRING_CHECK_DELAY = 0.3  # after the first frame: the keyring module loads only then
+DEMO_KEYRING_FIX = ("Run the demo with [b]bash wizard/demo.sh[/b]: on a machine without a keyring it "
+                    "starts a private GNOME Keyring for the demo (installing gnome-keyring and dbus if "
+                    "needed). On a desktop, unlock or start your keyring, then run the demo again.")
 
 
 def environment_text(env: Environment) -> str:
@@ -52,12 +66,8 @@ class WelcomeScreen(StepScreen):
         yield Static(id="env")
         yield Busy(id="sim-busy")
         yield Static("What you will need", classes="section")
-        yield Static(
-            "• A browser logged in to your Binance account, and your 2FA device\n"
-            "• About ten minutes\n"
-            "• If the tool runs on a server: that server's public IP address(es)",
-            id="needs",
-        )
+        yield Static(DEMO_NEEDS if self.session.env.name == "sim" else NEEDS, id="needs")
+        yield Static(id="keyring-warning", classes="error")
         yield Static("The promise", classes="section")
         yield Static(
             "[b]Withdrawals stay off.[/b] The wizard never stores a key that can withdraw or transfer "
@@ -78,6 +88,24 @@ class WelcomeScreen(StepScreen):
             lines.append(f"[b]Rotating {escape(session.rotating_label)}[/b]: you will create a new key; the "
                          "old one stays stored and working until the new one is verified.")
         self.query_one("#intro", Static).update("\n\n".join(lines))
+        self.query_one("#keyring-warning").display = False
+        if session.env.name == "sim" and session.rotating_label is None:
+            # Say now, not at step 5, when the demo has nowhere to store its key.
+            self.set_timer(KEYRING_CHECK_DELAY, self.check_keyring)
+
+    @work(exclusive=True, group="welcome-keyring", exit_on_error=False)
+    async def check_keyring(self) -> None:
+        """The demo's keyring health, read while the user reads this screen."""
+        try:
+            problem = await self.bounded(self.wizard.vault().acheck_health())
+            text = None if problem is None else f"{problem.message} {problem.fix}"
+        except Exception as exc:  # noqa: BLE001 - shown, never fatal
+            text = self.problem(exc, "checking the keyring").message
+        if text is not None:
+            warning = self.query_one("#keyring-warning", Static)
+            warning.update(f"[b]No usable keyring:[/b] the demo could not store its key at step 5. "
+                           f"{escape(text)}\n{DEMO_KEYRING_FIX}")
+            warning.display = True
 
     def refresh_state(self) -> None:
         self.query_one("#env", Static).update(environment_text(self.session.env))

@@ -47,15 +47,16 @@ class SimExchange:
 
     ``seed`` makes keys, secrets and order ids reproducible (screenshots);
     without it they are random per instance. ``weight_limit`` is the request
-    weight per IP per minute past which the sim answers 429.
+    weight per IP per window past which the sim answers 429; the window is
+    Binance's minute unless ``weight_window_s`` says otherwise (tests of pacing).
     """
 
     def __init__(self, *, seed: int | str | None = None, weight_limit: int = 6000,
-                 presets: bool = True) -> None:
+                 presets: bool = True, weight_window_s: int = 60) -> None:
         self._lock = threading.RLock()
         self._rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
         self.faults = Faults()
-        self.limits = RateLimits(weight_limit)
+        self.limits = RateLimits(weight_limit, weight_window_s * 1000)
         # False: the REST server refuses TRADE requests (-2010 "Rest API trading is not enabled.").
         self.rest_trading = True
         # Called (under the lock) with each order that comes to rest: a test can

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from wizard.sim import errors
 from wizard.sim.state import WeightCounter
 
-API_WEIGHT = "X-MBX-USED-WEIGHT-1M"
-SAPI_IP_WEIGHT = "X-SAPI-USED-IP-WEIGHT-1M"
-SAPI_UID_WEIGHT = "X-SAPI-USED-UID-WEIGHT-1M"
+# + the window, as Binance writes it: "-1M" (or "-10S" in a test with a short window)
+API_WEIGHT = "X-MBX-USED-WEIGHT"
+SAPI_IP_WEIGHT = "X-SAPI-USED-IP-WEIGHT"
+SAPI_UID_WEIGHT = "X-SAPI-USED-UID-WEIGHT"
 ORDER_COUNT_10S = "X-MBX-ORDER-COUNT-10S"
 ORDER_COUNT_1D = "X-MBX-ORDER-COUNT-1D"
 SAPI_IP_LIMIT = 12_000  # the Wallet docs' IP limit per minute for /sapi
@@ -38,6 +39,7 @@ class Charge:
     header: str
     used: int
     limit: int
+    retry_after: int  # seconds until the bucket's window rolls over
 
     @property
     def over(self) -> bool:
@@ -48,27 +50,27 @@ class Charge:
 class RateLimits:
     """Every bucket the simulated exchange keeps (see the module docstring)."""
 
-    def __init__(self, api_limit: int) -> None:
+    def __init__(self, api_limit: int, window_ms: int = 60_000) -> None:
         self.api_limit = api_limit
         self.sapi_ip_limit = SAPI_IP_LIMIT
         self.sapi_uid_limit = SAPI_UID_LIMIT
         self.orders_10s_limit = ORDERS_10S
         self.orders_1d_limit = ORDERS_1D
-        self.api = WeightCounter()
-        self.sapi_ip = WeightCounter()
-        self.sapi_uid = WeightCounter()
+        self.api = WeightCounter(window_ms)
+        self.sapi_ip = WeightCounter(window_ms)
+        self.sapi_uid = WeightCounter(window_ms)
         self._orders: dict[int, deque[int]] = {}
 
     def charge_ip(self, path: str, ip: str, weight: int, now_ms: int) -> Charge:
         """Count a request's IP weight in the /api or the /sapi bucket."""
         if path.startswith("/sapi/"):
-            return Charge(SAPI_IP_WEIGHT, self.sapi_ip.add(ip, weight, now_ms), self.sapi_ip_limit)
-        return Charge(API_WEIGHT, self.api.add(ip, weight, now_ms), self.api_limit)
+            return _charge(SAPI_IP_WEIGHT, self.sapi_ip, ip, weight, now_ms, self.sapi_ip_limit)
+        return _charge(API_WEIGHT, self.api, ip, weight, now_ms, self.api_limit)
 
     def charge_uid(self, uid: int, weight: int, now_ms: int) -> Charge:
         """Count a UID-weighted /sapi request against the account."""
-        return Charge(SAPI_UID_WEIGHT, self.sapi_uid.add(str(uid), weight, now_ms),
-                      self.sapi_uid_limit)
+        return _charge(SAPI_UID_WEIGHT, self.sapi_uid, str(uid), weight, now_ms,
+                       self.sapi_uid_limit)
 
     def used(self, now_ms: int) -> int:
         """IP weight used this minute, /api and /sapi together (diagnostics)."""
@@ -95,6 +97,13 @@ class RateLimits:
             raise _too_many(self.orders_1d_limit, "1 DAY", max(1, (DAY_MS - now_ms % DAY_MS) // 1000))
         times.append(now_ms)
         return {ORDER_COUNT_10S: str(in_10s + 1), ORDER_COUNT_1D: str(len(times))}
+
+
+def _charge(header: str, counter: WeightCounter, who: str, weight: int, now_ms: int,
+            limit: int) -> Charge:
+    used = counter.add(who, weight, now_ms)
+    return Charge(f"{header}-{counter.header_suffix}", used, limit,
+                  counter.seconds_to_next_window(now_ms))
 
 
 def _too_many(limit: int, interval: str, retry_after: int) -> errors.BinanceError:

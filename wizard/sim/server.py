@@ -24,7 +24,7 @@ from wizard.sim.auth import authenticate
 from wizard.sim.keys import SimKey
 from wizard.sim.routes import ENDPOINTS, Call, Endpoint
 from wizard.sim.signing import merged_params
-from wizard.sim.state import LogEntry, WeightCounter
+from wizard.sim.state import LogEntry
 
 if TYPE_CHECKING:
     from wizard.sim.exchange import SimExchange
@@ -116,7 +116,7 @@ def _run(sim: SimExchange, request: web.Request, endpoint: Endpoint, ip: str, qu
         charge = sim.limits.charge_ip(path, ip, weight, now)  # /api and /sapi: own buckets
         headers = {charge.header: str(charge.used)}
         if charge.over:
-            headers["Retry-After"] = str(WeightCounter.seconds_to_next_window(now))
+            headers["Retry-After"] = str(charge.retry_after)
             sim._log(LogEntry(method, path, weight, 429, -1003))
             msg = errors.MSG_TOO_MUCH_WEIGHT.format(limit=charge.limit)
             return json_response({"code": -1003, "msg": msg}, 429, headers)
