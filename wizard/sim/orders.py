@@ -308,8 +308,10 @@ def cancel_order(call: Call) -> object:
         "transactTime": call.now_ms,
     }
     full = order.base_fields()
-    for name in ("price", "origQty", "executedQty", "cummulativeQuoteQty", "status",
-                 "timeInForce", "type", "side"):
+    for name in ("price", "origQty", "executedQty"):
+        out[name] = full[name]
+    out["origQuoteOrderQty"] = fmt(Decimal(0))  # rest-api.md's cancel example has it
+    for name in ("cummulativeQuoteQty", "status", "timeInForce", "type", "side"):
         out[name] = full[name]
     out["selfTradePreventionMode"] = "EXPIRE_MAKER"
     return out
