@@ -125,24 +125,3 @@ class NewLabel:
             return False
         return True
 
-
-async def unfinished_add_check(record: KeyRecord, vault: Any, registry: Registry) -> Any:
-    """``check``'s verdict on a pending record (exit 3): an add still running, or one that died,
-    and then whether the store holds the secret it was writing, with the exact commands to resolve it."""
-    from wizard.lifecycle import EXIT_CREDENTIALS, failed_check, finding
-
-    label = record.label
-    if registry.label_lock(label).held_elsewhere():
-        return failed_check(label, EXIT_CREDENTIALS, finding(
-            "add_in_progress", "block", f"A key labelled {label!r} is being added by another run right now.",
-            f"Run `binance-key-wizard check {label}` again when that run has finished."))
-    try:
-        await vault.aload(label)
-        left = "the key was written to the keyring, but its stored copy was never verified"
-    except Exception:  # noqa: BLE001 - not found, or the store can't say: either way not usable
-        left = "no usable key was stored"
-    return failed_check(label, EXIT_CREDENTIALS, finding(
-        "add_unfinished", "block",
-        f"The run that added {label!r} stopped before finishing: {left}. Nothing serves this key.",
-        f"Finish it with `binance-key-wizard add {label} --api-key KEY` (the same key; it replaces what "
-        f"was left), or remove what was left with `binance-key-wizard forget {label}`."))

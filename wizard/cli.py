@@ -19,23 +19,40 @@ exit codes (add, check, exec):
   1  policy violation: a dangerous or unneeded permission, or a required IP
      restriction missing
   2  usage error or malformed input
-  3  no stored credentials for the label, or the keyring is unusable
+  3  no stored credentials for the label, or the store is unusable
   4  key rejected by the exchange: unknown or deleted key, bad signature,
      IP not allowed, permission missing
   5  exchange unreachable or unusable after safe retries: network, timeout,
      5xx, rate limit or ban, region block, an answer that makes no sense
   6  check --strict only: no failure, but a warning that needs action soon
      (Binance unticks trading within a week, or the rotation date has passed)
-  70  internal error (a bug): one line on stderr and a report without secrets
+ 70  internal error (a bug): one line on stderr and a report without secrets
  130  interrupted (Ctrl+C); `check` and `review` report anything left unfinished
 exec: once the key passed, the bot replaces the wizard, so its exit code is
 the bot's own; 126 COMMAND is not executable, 127 COMMAND not found.
+"""
+
+STORES = """\
+stores (--store URI; default: the OS keyring):
+  keyring, keyring:SERVICE       the OS keyring (Keychain, Credential Manager,
+                                 Secret Service), under a service name
+  systemd-creds:/DIR             one server: DIR/LABEL.cred, encrypted by
+                                 systemd-creds (TPM2 if present, else host key)
+  vault+https://HOST:PORT/MOUNT/PREFIX
+                                 a fleet: Vault/OpenBao KV v2 at MOUNT/PREFIX/LABEL;
+                                 token from VAULT_TOKEN or BAO_TOKEN, or AppRole
+                                 VAULT_ROLE_ID + VAULT_SECRET_ID (never argv);
+                                 vault+http:// only to 127.0.0.1/localhost
 """
 
 DESCRIPTION = """\
 Set up a least-privilege, withdraw-disabled Binance API key, store it in the
 OS keyring and prove it works. With no subcommand, runs the interactive wizard.
 """
+
+
+def _add_store_option(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--store", metavar="URI", default=argparse.SUPPRESS, help=help)
 
 
 def _add_exchange_options(parser: argparse.ArgumentParser, *, subcommand: bool = False) -> None:
@@ -70,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="binance-key-wizard",
         description=DESCRIPTION,
-        epilog=EXIT_CODES,
+        epilog=EXIT_CODES + "\n" + STORES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -80,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rehearse on the built-in simulated exchange (no Binance account needed)",
     )
     parser.add_argument("--purpose", choices=("read", "spot"), help="pre-select the key's purpose")
+    parser.add_argument("--store", metavar="URI", help="where the wizard stores the key (see stores below)")
     parser.add_argument("--debug", action="store_true",
                         help="on an internal error, print the report (no secrets) on stderr, not to a file")
     _add_exchange_options(parser)
@@ -93,9 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         "add",
         help="validate and store a key without the TUI (secret read from stdin)",
         description="Validate a key exactly as the wizard does (permissions, IP restriction, a "
-        "signed call) and store it in the OS keyring only if it passes. The secret key is read "
+        "signed call) and store it (OS keyring, or --store) only if it passes. The secret key is read "
         "from standard input (a hidden prompt on a terminal), never from the command line.",
-        epilog=EXIT_CODES,
+        epilog=EXIT_CODES + "\n" + STORES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add.add_argument("label", help="a label that names the tool and machine, e.g. tracker-laptop")
@@ -112,18 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="Ed25519 private key (PKCS#8 PEM) instead of an HMAC secret on stdin",
     )
     add.add_argument("--json", action="store_true", help="machine-readable result")
+    _add_store_option(add, "where to store the key (default: the profile's [store] uri, else the OS keyring)")
     _add_exchange_options(add, subcommand=True)
 
     check = sub.add_parser(
         "check",
         help="re-validate stored keys against the exchange",
         description="Re-validate stored keys against the live exchange with the purpose and "
-        "policy recorded at setup (2 requests per healthy key). Exits with the worst result.",
-        epilog=EXIT_CODES,
+        "policy recorded at setup (2 requests per healthy key). Exits with the worst result. "
+        "With --store, every key in that store, including keys this machine never added.",
+        epilog=EXIT_CODES + "\n" + STORES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("labels", nargs="*", metavar="LABEL", help="default: every managed key")
     check.add_argument("--json", action="store_true", help="machine-readable result")
+    _add_store_option(check, "check every key in this store (default: the keys this machine manages)")
     check.add_argument("--strict", action="store_true",
                        help="also fail (exit 6) when trading permission lapses within a week or a "
                        "rotation is due (for timers and monitoring)")
@@ -138,9 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
         "review",
         help="list every managed key and what is due",
         description="Every managed key: purpose, key fingerprint, age, last verified, "
-        "permissions, IP restriction, trading expiry and rotation due date. No network calls.",
+        "permissions, IP restriction, trading expiry and rotation due date. No exchange calls. "
+        "With --store, every key in that store, and which facts this machine does not know.",
+        epilog=STORES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     review.add_argument("--json", action="store_true", help="machine-readable result")
+    _add_store_option(review, "list every key in this store (default: the keys this machine manages)")
 
     rotate = sub.add_parser(
         "rotate",
@@ -186,8 +211,8 @@ def _add_handoff_parsers(sub: argparse._SubParsersAction) -> None:
     run.add_argument("label", help="the label the key is stored under")
     run.add_argument("--as", dest="preset", choices=preset_names(), default=preset_names()[0],
                      help="which environment variables the bot reads (default: generic)")
-    run.add_argument("--store", metavar="URI", help="where the key is stored (default: where the registry "
-                     "says; keyring or keyring:SERVICE)")
+    run.add_argument("--store", metavar="URI", help="where the key is stored (default: $CREDENTIALS_DIRECTORY "
+                     "under a systemd unit, else where this machine's registry says, else the OS keyring)")
     run.add_argument("--allow-unverified", action="store_true",
                      help="start the bot even when the exchange can't be reached to check the key (says so)")
 

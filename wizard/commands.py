@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from wizard.profiles import Profile
     from wizard.registry import KeyRecord, Registry
     from wizard.secret import Secret
+    from wizard.stores import SecretStore
     from wizard.vault import Vault
 
 # --- collaborators ---------------------------------------------------------------------------
@@ -60,6 +61,19 @@ def open_vault(service: str | None = None) -> Vault:
     from wizard.vault import SERVICE, Vault
 
     return Vault(service=service or SERVICE)
+
+
+def store_arg(args: argparse.Namespace, profile: Profile | None = None) -> SecretStore | None:
+    """``--store URI`` (else the profile's ``[store] uri``) as a store, or None; a bad URI is exit 2."""
+    from wizard.stores import StoreURIError, open_store
+
+    uri = getattr(args, "store", None) or getattr(profile, "store_uri", None)
+    if not uri:
+        return None
+    try:
+        return open_store(uri)
+    except StoreURIError as exc:
+        raise UsageError("store_invalid", str(exc), "Fix the store URI (see `binance-key-wizard add --help`).") from None
 
 
 def environment_from_args(args: argparse.Namespace, record: KeyRecord | None = None) -> Environment:
@@ -143,11 +157,12 @@ def add(args: argparse.Namespace) -> int:
     try:
         label, api_key, env, profile = _parse_add_args(args)
         purpose = _purpose(args, profile)
+        store = store_arg(args, profile)
         # Refusals that need no secret come before asking for it.
-        result = _refuse_early(label, profile)
+        result = _refuse_early(label, profile, store)
         if result is None:
             key_type, secret = read_secret(args)
-            result = run(_add(label, api_key, key_type, secret, env, purpose, profile))
+            result = run(_add(label, api_key, key_type, secret, env, purpose, profile, store=store))
     except UsageError as exc:
         out.usage_error(label, exc)
         return EXIT_USAGE
@@ -157,15 +172,18 @@ def add(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _refuse_early(label: str, profile: Profile | None) -> KeyCheck | None:
-    """A taken label (exit 2) or an unusable keyring (exit 3), before the secret is read."""
+def _refuse_early(label: str, profile: Profile | None, store: SecretStore | None = None) -> KeyCheck | None:
+    """A taken label (exit 2) or an unusable store (exit 3), before the secret is read."""
     from wizard.adding import is_managed
 
     if is_managed(open_registry().get(label)):  # a pending record is a dead run's: add takes it over
         return failed_check(label, EXIT_USAGE, _label_taken(label))
-    health = open_vault(_service(profile)).check_health()
+    vault = store or open_vault(_service(profile))
+    health = vault.check_health()
     if health is not None:
         return failed_check(label, EXIT_CREDENTIALS, lifecycle.keyring_unusable(health))
+    if label in (vault.labels() or ()):  # a shared store: another machine uses this label
+        return failed_check(label, EXIT_USAGE, _label_taken(label))
     return None
 
 
@@ -200,20 +218,21 @@ def _parse_add_args(args: argparse.Namespace) -> tuple[str, str, Environment, Pr
 
 async def _add(
     label: str, api_key: str, key_type: str, secret: Secret, env: Environment, purpose: str,
-    profile: Profile | None, gateways: lifecycle.GatewayFactory | None = None,
+    profile: Profile | None, gateways: lifecycle.GatewayFactory | None = None, *,
+    store: SecretStore | None = None,
 ) -> KeyCheck:
     from wizard.exchange.model import KeyMaterial
     from wizard.vault import StoredKey, VaultError
 
     gateways = gateways or gateway_factory
-    service = _service(profile)
-    vault, registry = open_vault(service), open_registry()
+    vault, registry = store or open_vault(_service(profile)), open_registry()
+    service = getattr(vault, "service", _service(profile))  # keyring:SERVICE names the service too
     async with gateways(env, KeyMaterial(api_key, key_type, secret)) as gateway:  # type: ignore[arg-type]
         check = await lifecycle.validate_key(gateway, label=label, purpose=purpose, env=env, profile=profile)
     if check.exit_code != EXIT_OK:
         return check
     stored = StoredKey(api_key=api_key, key_type=key_type, secret=secret, env=env.name, base_url=env.base_url)
-    record = lifecycle.new_record(label, purpose, env, api_key, key_type, service, check, profile)
+    record = lifecycle.new_record(label, purpose, env, api_key, key_type, service, check, profile, store=vault.uri)
     from wizard.adding import LabelBusy, LabelTaken, NewLabel
 
     try:
@@ -226,14 +245,18 @@ async def _add(
                                                        profile=profile)
             if check.ok:
                 await claim.finish(lifecycle.new_record(label, purpose, env, api_key, key_type, service,
-                                                        check, profile))
+                                                        check, profile, store=vault.uri))
     except LabelTaken:  # another run took the label meanwhile
         return failed_check(label, EXIT_USAGE, _label_taken(label))
     except LabelBusy:
         return failed_check(label, EXIT_USAGE, _label_busy(label))
     except VaultError as exc:
         return failed_check(label, EXIT_CREDENTIALS, lifecycle.keyring_unusable(exc.problem))
-    return check
+    if not check.ok:
+        return check
+    from wizard.stores.shared import note_where_stored
+
+    return await asyncio.to_thread(note_where_stored, check, vault)
 
 
 def _label_busy(label: str) -> Any:
@@ -261,13 +284,20 @@ def check(args: argparse.Namespace) -> int:
         env_override = _env_override(args)
         profile = load_profile_arg(getattr(args, "profile", None))
         options = _fleet_options(args)
+        store = store_arg(args)
     except UsageError as exc:
         out.usage_error(None, exc)
         return EXIT_USAGE
     from wizard.registry import RegistryError
 
     try:
-        checks = run(_check_all(list(args.labels), env_override, profile, json_mode=args.json, **options))
+        if store is not None:  # every key in that store, including ones this machine never added
+            from wizard.stores.shared import check_store
+
+            checks = run(check_store(store, list(args.labels), open_registry(), gateway_factory,
+                                     env=env_override, profile=profile, record_profile=record_profile))
+        else:
+            checks = run(_check_all(list(args.labels), env_override, profile, json_mode=args.json, **options))
     except RegistryError as exc:
         checks = [failed_check(None, EXIT_CREDENTIALS, lifecycle.registry_unusable(exc))]
     worst = out.check_results(checks)
@@ -368,9 +398,22 @@ def review(args: argparse.Namespace) -> int:
     """Every managed key and what is due; a Textual screen on a terminal, a table otherwise."""
     from wizard import review as review_mod
     from wizard.registry import RegistryError
+    from wizard.stores import StoreError
 
     try:
-        records = open_registry().all()
+        store = store_arg(args)
+        if store is not None:  # the keys in that store, known here or not
+            from wizard.stores.shared import review_records
+
+            records = review_records(store, open_registry())
+        else:
+            records = open_registry().all()
+    except UsageError as exc:
+        Printer(json_mode=False).error(exc.message, exc.fix)
+        return EXIT_USAGE
+    except StoreError as exc:
+        Printer(json_mode=False).error(exc.problem.message, lifecycle.keyring_unusable(exc.problem).fix)
+        return EXIT_CREDENTIALS
     except RegistryError as exc:
         Printer(json_mode=False).error(str(exc))
         return EXIT_CREDENTIALS
@@ -404,7 +447,9 @@ def rotate(args: argparse.Namespace) -> int:
     registry = open_registry()
     try:
         record = registry.get(args.label)
-        vault = open_vault(getattr(record, "service", None))
+        from wizard.stores import open_store_for
+
+        vault = open_store_for(record) if record is not None else open_vault()
         env = _env_override(args)
         start = run(lifecycle.begin_rotation(vault, registry, args.label, env=env))
         profile = load_profile_arg(getattr(args, "profile", None)) or record_profile(start.old_record)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from wizard.exchange.model import Environment
 from wizard.lifecycle import (
     EXIT_CREDENTIALS, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, KeyCheck, LifecycleError, credentials_missing,
-    failed_check, keyring_unusable, registry_unusable,
+    failed_check, keyring_unusable,
 )
 
 if TYPE_CHECKING:
@@ -87,38 +87,34 @@ _COMMAND_FIX = ("Check the spelling, or give the program's full path "
 
 
 def _load_key(label: str, store_uri: str | None) -> tuple[StoredKey, KeyRecord | None]:
-    """The stored key of ``label`` and its registry record (None when this machine has none).
+    """The stored key of ``label`` and this machine's record of it (None when it has none).
 
-    The one place ``exec`` reads a secret, so re-pointing it at another store
-    layer is a change here only. ``store_uri`` is ``keyring`` or
-    ``keyring:SERVICE``; without it the record says where the key lives.
+    The one place ``exec`` reads a secret. The store is :func:`wizard.stores.resolve`'s
+    answer: ``store_uri`` when given (any store URI), else ``$CREDENTIALS_DIRECTORY/LABEL``
+    under a systemd unit, else where the record says the key lives, else the OS keyring.
+    The record is returned only when it describes the key in that store.
     Raises :class:`LifecycleError` (exit 3) or :class:`~wizard.commands.UsageError` (exit 2).
     """
-    from wizard.commands import open_registry, open_vault
+    from wizard.commands import UsageError, open_registry
     from wizard.registry import RegistryError
-    from wizard.vault import KeyringProblemKind, VaultError
+    from wizard.stores import StoreError, StoreURIError, resolve
+    from wizard.vault import KeyringProblemKind
 
+    registry = open_registry()
     try:
-        record = open_registry().get(label)
+        registry.get(label)  # a damaged registry is exit 3 here, as it always was
     except RegistryError as exc:
         raise LifecycleError(EXIT_CREDENTIALS, registry_unusable(exc)) from None
-    service = _keyring_service(store_uri) if store_uri else getattr(record, "service", None)
     try:
-        return open_vault(service).load(label), record
-    except VaultError as exc:
+        store, record = resolve(label, store_uri, registry=registry)
+    except StoreURIError as exc:
+        raise UsageError("store_invalid", str(exc), "Fix the store URI (see `binance-key-wizard --help`).") from None
+    try:
+        return store.load(label), record
+    except StoreError as exc:
         missing = exc.problem.kind is KeyringProblemKind.NOT_FOUND
         found = credentials_missing(label) if missing else keyring_unusable(exc.problem)
         raise LifecycleError(EXIT_CREDENTIALS, found) from None
-
-
-def _keyring_service(store_uri: str) -> str | None:
-    from wizard.commands import UsageError
-
-    kind, _, rest = store_uri.partition(":")
-    if kind == "keyring":
-        return rest or None
-    raise UsageError("store_unknown", f"--store {store_uri!r} is not a store this version can read.",
-                     "Use `keyring` or `keyring:SERVICE` (the OS keyring).")
 
 
 class _Loaded:
@@ -166,8 +162,6 @@ def run_exec(args: argparse.Namespace) -> int:
         label, command = _parse(args)
         program = resolve_program(command[0], os.environ.get("PATH"))
         stored, record = _load_key(label, getattr(args, "store", None))
-        if record is None:
-            raise LifecycleError(EXIT_CREDENTIALS, _not_managed_here(label))
     except UsageError as exc:
         out.error(exc.message, exc.fix)
         return EXIT_USAGE
@@ -176,7 +170,7 @@ def run_exec(args: argparse.Namespace) -> int:
         return exc.exit_code
     except LifecycleError as exc:
         return out.check_results([failed_check(label, exc.exit_code, exc.finding)])
-    check = _verify(stored, record)
+    check = _verify(label, stored, record)
     if not _may_start(check, args, out):
         return check.exit_code
     from wizard.handoff import bot_environment
@@ -201,25 +195,17 @@ def _parse(args: argparse.Namespace) -> tuple[str, list[str]]:
     return label, command
 
 
-def _not_managed_here(label: str) -> Any:
-    from wizard.lifecycle import finding
-
-    return finding(
-        "not_managed_here", "block",
-        f"{label!r} is in the store but not in this machine's key registry, so its purpose "
-        "(what it may do) is unknown and it can't be checked before the bot starts.",
-        "Run exec as the user who added the key, or add the key on this machine with "
-        "`binance-key-wizard add` (or the wizard).",
-    )
-
-
-def _verify(stored: StoredKey, record: KeyRecord) -> KeyCheck:
-    """The ``check`` verdict on the loaded copy (weight 2), recorded in the registry when possible."""
-    from wizard import lifecycle
+def _verify(label: str, stored: StoredKey, record: KeyRecord | None) -> KeyCheck:
+    """The ``check`` verdict on the loaded copy (weight 2): with this machine's record, exactly
+    ``check LABEL``; without one (a key from a shared store), exactly ``check --store URI``."""
+    from wizard import fleet, lifecycle
     from wizard.commands import gateway_factory, open_registry, record_profile, run
 
+    loaded = _Loaded(stored)
+    if record is None:
+        return run(fleet.check_unrecorded(label, loaded, gateway_factory))  # type: ignore[arg-type]
     registry = _BestEffortRegistry(open_registry())
-    check = run(lifecycle.check_stored(record, _Loaded(stored), registry, gateway_factory,  # type: ignore[arg-type]
+    check = run(lifecycle.check_stored(record, loaded, registry, gateway_factory,  # type: ignore[arg-type]
                                        profile=record_profile(record)))
     if registry.failure is not None:
         print(f"note: the verdict could not be recorded in the key registry ({registry.failure}); "

@@ -64,6 +64,19 @@ class FleetRun:
             self._vaults[service] = self.open_vault(service)
         return self._vaults[service]
 
+    def store_for(self, record: KeyRecord) -> Vault:
+        """The store ``record``'s key lives in, one per URI: the keyring's per service through
+        ``open_vault``, the others (systemd-creds, Vault/OpenBao) from the recorded URI."""
+        from wizard.stores import open_store, parse_store_uri
+
+        where = parse_store_uri(record.store_uri)
+        if where.kind == "keyring":
+            return self.vault(where.service)
+        uri = str(where)  # a store URI never equals a service name: those can't hold ':'
+        if uri not in self._vaults:
+            self._vaults[uri] = open_store(where)
+        return self._vaults[uri]
+
     async def sync_clock_once(self, env: Environment, gateway_factory: GatewayFactory) -> None:
         """The run's one time sync per environment; later keys reuse the offset.
 
@@ -119,9 +132,9 @@ async def check_fleet(
             return
         async with gate:
             if record.pending:  # an add that is running or died: report it, never judge it as a key
-                from wizard.adding import unfinished_add_check
+                from wizard.consistency import unfinished_add_check
 
-                result = await unfinished_add_check(record, run.vault(record.service), registry)
+                result = await unfinished_add_check(record, run.store_for(record), registry)
             else:
                 result = await _check_record(record, run, gateway_factory)
         found = lifecycle.registry_changes(result)
@@ -157,8 +170,11 @@ def _record_all(registry: Registry, changes: dict[str, tuple[str, dict[str, Any]
 async def _check_record(record: KeyRecord, run: FleetRun, gateway_factory: GatewayFactory) -> KeyCheck:
     env = run.environment(record)
     # The store is read first: a key that can't be loaded costs no request at all.
-    stored = await lifecycle.load_stored(run.vault(record.service), record.label)
+    stored = await lifecycle.load_stored(run.store_for(record), record.label)
     if isinstance(stored, KeyCheck):
         return stored
     await run.sync_clock_once(env, gateway_factory)
-    return await lifecycle.judge_stored(record, stored, gateway_factory, env=env, profile=run.profile_for(record))
+    result = await lifecycle.judge_stored(record, stored, gateway_factory, env=env, profile=run.profile_for(record))
+    from wizard.consistency import with_mismatch_warning
+
+    return with_mismatch_warning(result, record, stored)  # a rotation killed before it was recorded

@@ -74,6 +74,11 @@ def app_from_args(args: argparse.Namespace) -> WizardApp:
         from wizard.profiles import load_profile
 
         profile = load_profile(args.profile)
+    store_uri = getattr(args, "store", None)
+    if store_uri:
+        from wizard.stores import parse_store_uri
+
+        store_uri = str(parse_store_uri(store_uri))  # a StoreURIError says what to write: exit 2
     demo = bool(getattr(args, "demo", False))
     if demo:
         # A placeholder until the simulator is up (see WizardApp._launch_sim).
@@ -81,7 +86,7 @@ def app_from_args(args: argparse.Namespace) -> WizardApp:
     else:
         env = Environment.from_name(getattr(args, "env", None) or "live", getattr(args, "base_url", None))
     return create_app(partial(terminal_services, demo=demo), env=env, purpose=getattr(args, "purpose", None),
-                      profile=profile, start_sim=demo)
+                      profile=profile, start_sim=demo, store_uri=store_uri or None)
 
 
 def terminal_services(*, demo: bool = False) -> Services:

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from wizard.profiles import Profile
     from wizard.registry import KeyRecord, Registry
     from wizard.session import Purpose
-    from wizard.vault import KeyringProblem, StoredKey, Vault
+    from wizard.stores import SecretStore as Vault  # any store; the name stays for the callers
+    from wizard.vault import KeyringProblem, StoredKey
 
 GatewayFactory = Callable[[Environment, "KeyMaterial | None"], "Gateway"]
 
@@ -133,8 +134,14 @@ def credentials_missing(label: str) -> Finding:
 
 
 def keyring_unusable(problem: KeyringProblem) -> Finding:
-    """The OS keyring cannot hold secrets (null/plaintext backend, locked, unreachable)."""
-    return finding("keyring_unusable", "block", problem.message, problem.fix)
+    """The store cannot hold secrets (null/plaintext keyring, locked, sealed, unreachable, no token).
+
+    When the store can't work on this machine at all, the fix also lists every
+    store there is and how to set it up: there is no plaintext fallback.
+    """
+    from wizard.stores.advice import with_setup_advice
+
+    return finding("keyring_unusable", "block", problem.message, with_setup_advice(problem.fix, problem.kind))
 
 
 def registry_unusable(exc: Exception) -> Finding:
@@ -250,7 +257,7 @@ def check_outcome(check: KeyCheck) -> dict[str, Any]:
 
 def new_record(
     label: str, purpose: str, env: Environment, api_key: str, key_type: str, service: str,
-    check: KeyCheck, profile: Profile | None,
+    check: KeyCheck, profile: Profile | None, store: str | None = None,
 ) -> KeyRecord:
     """The registry entry for a key that just passed :func:`validate_key` (no secret in it)."""
     from wizard.registry import KeyRecord, fingerprint
@@ -259,7 +266,7 @@ def new_record(
     perms = check.permissions
     return KeyRecord(
         label=label, purpose=purpose, env=env.name, base_url=env.base_url, key_type=key_type,
-        fingerprint=fingerprint(api_key), service=service, created_at=now, last_verified_at=now,
+        fingerprint=fingerprint(api_key), service=service, store=store, created_at=now, last_verified_at=now,
         last_checked_at=now, **(record_changes(perms) if perms else {}),
         rotation_days=profile.rotation_days if profile else DEFAULT_ROTATION_DAYS,
         # Only a file `check` can read again; a profile parsed from text has no path.

@@ -70,6 +70,9 @@ class ReviewRow:
     next_date: str = "-"  # the earliest date that matters, with what happens then and why
     last_check_failed: bool = False
     pending: bool = False  # an add that never finished (see wizard/adding.py)
+    store: str = "keyring"
+    # Facts this machine's registry does not know (a key found in a shared store, e.g. by `review --store`).
+    unrecorded: tuple[str, ...] = ()
 
     def cells(self) -> tuple[str, ...]:
         """The table's cells, in :data:`COLUMNS` order."""
@@ -87,7 +90,8 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
     """What the review says about one record."""
     from wizard.key_dates import dates_of_record, earliest
 
-    created = _dt(record.key_created_at)  # Binance's createTime when known
+    unrecorded = tuple(record.extra.get("unrecorded") or ())
+    created = None if "created_at" in unrecorded else _dt(record.key_created_at)  # Binance's createTime when known
     verified = _dt(record.last_verified_at)
     expires = _dt(record.trading_expires_at)
     due = record.rotation_due_at
@@ -100,7 +104,7 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         created_at=_iso(created),
         age=_span(now - created) if created else "?",
         last_verified_at=_iso(verified),
-        last_verified="UNFINISHED" if record.pending else _verified(record, verified, now),
+        last_verified="UNFINISHED" if record.pending else ("not here" if unrecorded else _verified(record, verified, now)),
         permissions=permissions_summary(record.permissions),
         ip_restriction={True: "restricted", False: "NONE"}.get(record.ip_restricted, "?"),
         trading_expires_at=_iso(expires),
@@ -112,6 +116,8 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         next_date=first.sentence(now) if first else "-",
         last_check_failed=bool(record.last_check_failed),
         pending=bool(record.pending),
+        store=record.store_uri,
+        unrecorded=unrecorded,
     )
 
 

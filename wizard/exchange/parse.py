@@ -10,6 +10,7 @@ plainly off, or a known name whose value isn't a boolean — is reported in
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -101,7 +102,13 @@ def server_time_ms(data: Any) -> int:
     value = data.get("serverTime") if isinstance(data, dict) else None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UnexpectedAnswer("time did not return serverTime")
+    # NaN, 1e400 (JSON's infinity) or a clock centuries off is garbage, not a time to sync to.
+    if not (math.isfinite(value) and 0 < value < _YEAR_3000_MS):
+        raise UnexpectedAnswer("time returned a serverTime that is not a time")
     return int(value)
+
+
+_YEAR_3000_MS = 32503680000000
 
 
 def order_ids_of(data: Any) -> set[int]:

@@ -62,7 +62,24 @@ class OpenBaoStore(BoundedStore):
     def _where(self) -> str:
         return self.uri
 
+    def store(self, label: str, key: StoredKey) -> None:
+        """Store a key under a label no one has used: check-and-set 0, so a label another
+        machine of the fleet created meanwhile is never overwritten (CONFLICT instead)."""
+        self._run(self._create, label, key)
+
+    async def astore(self, label: str, key: StoredKey) -> None:
+        """Async :meth:`store`."""
+        await self._arun(self._create, label, key)
+
     # -- operations (worker thread) --
+    def _create(self, label: str, key: StoredKey) -> None:
+        if self._version(label):
+            raise self._error(ProblemKind.CONFLICT, f"A key labelled {label!r} is already stored at "
+                              f"{self.location.mount}/{self._path(label)} (another machine added it).",
+                              f"Choose another label, or replace it with `binance-key-wizard rotate {label}` "
+                              "on the machine that added it.")
+        self._replace(label, key)
+
     def _health(self) -> None:
         client = self._connected()
         path = self._path(f"{HEALTH_FOLDER}/{_random.token_hex(8)}")  # unique per run: runs never collide
@@ -124,6 +141,7 @@ class OpenBaoStore(BoundedStore):
         return True
 
     def _labels(self) -> list[str]:
+        _require_hvac()
         import hvac.exceptions
 
         try:
@@ -136,6 +154,7 @@ class OpenBaoStore(BoundedStore):
 
     # -- KV v2 --
     def _version(self, label: str) -> int | None:
+        _require_hvac()
         import hvac.exceptions
 
         try:
@@ -154,6 +173,7 @@ class OpenBaoStore(BoundedStore):
         return None if data is None else (version, data)
 
     def _read_version(self, label: str, version: int) -> dict | None:
+        _require_hvac()
         import hvac.exceptions
 
         try:
@@ -166,6 +186,7 @@ class OpenBaoStore(BoundedStore):
         return data if isinstance(data, dict) else None
 
     def _write(self, label: str, data: dict, *, cas: int, secrets: tuple) -> int:
+        _require_hvac()
         import hvac.exceptions
 
         try:
@@ -181,6 +202,7 @@ class OpenBaoStore(BoundedStore):
 
     def _kv(self, what: str, call: Any, *, secrets: tuple = (), missing: bool = False, conflict: bool = False) -> Any:
         """One KV call; every failure but the ones the caller handles becomes a StoreError."""
+        _require_hvac()
         import hvac.exceptions
 
         kv = self._connected().secrets.kv.v2
@@ -208,6 +230,7 @@ class OpenBaoStore(BoundedStore):
         return self._client
 
     def _login(self) -> Any:
+        _require_hvac()
         import hvac
 
         env = self._environ if self._environ is not None else os.environ
@@ -235,6 +258,7 @@ class OpenBaoStore(BoundedStore):
         return client
 
     def _failure(self, exc: BaseException, what: str, secrets: tuple, *, login: bool = False) -> StoreError:
+        _require_hvac()
         import hvac.exceptions
         import requests
 
@@ -242,7 +266,8 @@ class OpenBaoStore(BoundedStore):
         if isinstance(exc, hvac.exceptions.VaultDown) or "sealed" in str(exc).lower():
             return self._error(ProblemKind.SEALED, f"The Vault/OpenBao server at {server} is sealed.",
                                "Ask its operator to unseal it (`bao operator unseal`), then try again.")
-        if isinstance(exc, (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized)):
+        refused = (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized)
+        if isinstance(exc, refused) or (login and isinstance(exc, hvac.exceptions.InvalidRequest)):
             if login or "invalid token" in str(exc).lower() or "token" in str(exc).lower():
                 return self._error(ProblemKind.UNAUTHENTICATED, f"The server at {server} does not accept this "
                                    "machine's token or AppRole (wrong, expired or revoked).", _TOKEN_FIX)
@@ -264,6 +289,16 @@ class OpenBaoStore(BoundedStore):
 
     def _error(self, kind: ProblemKind, message: str, fix: str) -> StoreError:
         return StoreError(store_problem(kind, message, fix, self.uri))
+
+
+def _require_hvac() -> None:
+    """hvac (the Vault client) comes with the ``vault`` extra; without it, say how to get it."""
+    try:
+        import hvac  # noqa: F401
+    except ImportError:
+        raise StoreError(store_problem(
+            ProblemKind.NO_BACKEND, "The Vault/OpenBao client (hvac) is not installed.",
+            "Install it: `pip install 'binance-key-wizard[vault]'` (or `pip install hvac`).")) from None
 
 
 def _detail(exc: BaseException, secrets: tuple) -> str:

@@ -66,8 +66,20 @@ class SystemdCredsStore(BoundedStore):
         return f"systemd-creds:{self.directory}"
 
     def describe(self) -> str:
-        """Where the key lives, for messages."""
-        return f"systemd credentials in {self.directory} (LABEL.cred, encrypted by systemd-creds)"
+        """Where the key lives and which key seals it, for messages (runs ``systemd-creds has-tpm2``)."""
+        return f"systemd credentials in {self.directory} (LABEL.cred), sealed with {self.sealing_key()}"
+
+    def sealing_key(self) -> str:
+        """What ``--with-key=auto`` uses here: the TPM2 and the host key, or the host key alone."""
+        found = shutil.which(self.binary)
+        if found is None:
+            return "the host key or a TPM2 (systemd-creds is not installed here)"
+        try:
+            # Exit 0 only with full TPM2 support (firmware, driver, system, subsystem).
+            tpm2 = subprocess.run([found, "has-tpm2", "-q"], capture_output=True, timeout=10).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            tpm2 = False
+        return "the TPM2 and the host key" if tpm2 else "the host key (this machine has no usable TPM2)"
 
     def path_for(self, label: str) -> Path:
         """``DIR/LABEL.cred``: what a unit names in ``LoadCredentialEncrypted=LABEL:PATH``."""

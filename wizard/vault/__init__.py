@@ -1,4 +1,4 @@
-"""The OS keyring store, under its old import path.
+"""The OS keyring store, under its old import path (a package, so git sees vault.py moved).
 
 The code moved to :mod:`wizard.stores.keyring_store` when the keyring became
 one of several stores (:mod:`wizard.stores`); this module re-exports every
