@@ -47,11 +47,12 @@ def gateway_factory(env: Environment, key: Any) -> Any:
     return Gateway(env, key)
 
 
-def open_registry() -> Registry:
-    """The key registry in the platform config dir (``$XDG_CONFIG_HOME`` on Linux)."""
-    from wizard.registry import Registry
+def open_registry(demo: bool = False) -> Registry:
+    """The key registry in the platform config dir (``$XDG_CONFIG_HOME`` on Linux); with
+    ``demo``, the demo's own (``demo-keys.json``, where ``--demo`` runs record their keys)."""
+    from wizard.registry import Registry, default_path
 
-    return Registry()
+    return Registry(default_path("demo-keys.json")) if demo else Registry()
 
 
 def open_vault(service: str | None = None) -> Vault:
@@ -361,7 +362,7 @@ def review(args: argparse.Namespace) -> int:
     from wizard.registry import RegistryError
 
     try:
-        records = open_registry().all()
+        records = open_registry(demo=bool(getattr(args, "demo", False))).all()
     except RegistryError as exc:
         Printer(json_mode=False).error(str(exc))
         return EXIT_CREDENTIALS
@@ -392,7 +393,8 @@ def rotate(args: argparse.Namespace) -> int:
     out = Printer(json_mode=False)
     from wizard.registry import RegistryError
 
-    registry = open_registry()
+    demo = bool(getattr(args, "demo", False))
+    registry = open_registry(demo=demo)
     try:
         record = registry.get(args.label)
         vault = open_vault(getattr(record, "service", None))
@@ -415,7 +417,11 @@ def rotate(args: argparse.Namespace) -> int:
     from wizard.app import EXIT_QUIT, Services, create_app
 
     services = Services(gateway_factory=gateway_factory, vault=vault, registry=registry)
+    # --demo: a fresh simulator, given the old key, so the whole rotation can be rehearsed.
     app = create_app(services, env=start.env, purpose=start.old_record.purpose, profile=profile,
-                     rotate_label=args.label, old_key=start.old_key.key_material())
-    app.run()
+                     rotate_label=args.label, old_key=start.old_key.key_material(), start_sim=demo)
+    try:
+        app.run()
+    finally:
+        app.stop_simulator()
     return EXIT_QUIT if app.return_code is None else app.return_code
