@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One command that sets up a fresh machine and runs every test:
 #   bash tests/run.sh [pytest args...]
-# It installs Debian's gnome-keyring/D-Bus (and the screenshot tools) when
-# missing, creates .venv with the package and its test extra, then runs pytest
+# It installs Debian's gnome-keyring/D-Bus, systemd (for systemd-creds) and the
+# screenshot tools when missing, creates .venv with the package and its test extra, then runs pytest
 # inside a private D-Bus session with an unlocked gnome-keyring, so the
 # Secret Service tier talks to a real keyring and never to the user's own.
 set -euo pipefail
@@ -13,6 +13,8 @@ command -v dbus-run-session >/dev/null || need_apt+=(dbus)
 command -v gnome-keyring-daemon >/dev/null || need_apt+=(gnome-keyring)
 command -v rsvg-convert >/dev/null || need_apt+=(librsvg2-bin)
 command -v zbarimg >/dev/null || need_apt+=(zbar-tools)
+# systemd-creds for the systemd-credentials store tests (works as root without a running systemd).
+command -v systemd-creds >/dev/null || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -24,11 +26,18 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+# Reinstall only when pyproject.toml changed since the last install (the package itself is
+# installed editable, so code changes need none): a test run costs no resolver time.
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -e "$stamp" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
 
-# In CI the real keyring tier must run: tests that cannot reach the Secret
-# Service fail instead of skipping.
-if [ "${CI:-}" = "true" ]; then export WIZARD_REQUIRE_SECRET_SERVICE=1; fi
+# In CI the real tiers must run: tests that cannot reach the Secret Service,
+# start OpenBao or use systemd-creds fail instead of skipping.
+if [ "${CI:-}" = "true" ]; then export WIZARD_REQUIRE_SECRET_SERVICE=1 WIZARD_REQUIRE_REAL_STORES=1; fi
 
 # gnome-keyring keeps its files under XDG_DATA_HOME: give it a throwaway one so
 # the tests never open (or pop an unlock prompt for) the developer's own login

@@ -171,7 +171,9 @@ async def test_store_refuses_a_key_changed_to_withdrawals_since_step_3(sim, memo
         assert not app.session.stored
         assert "Untick 'Enable Withdrawals'" in text_of(app, "#problem")
         assert memory_keyring.entries == {}  # stored, read back, refused, removed
-    assert not (tmp_path / "keys.json").exists()
+    from wizard.registry import Registry
+
+    assert Registry(tmp_path / "keys.json").all() == []  # the pending record went with the entry
 
 
 async def test_rotation_replaces_only_after_verification_and_proves_old_key_dead(sim, memory_keyring, tmp_path):
@@ -207,7 +209,7 @@ async def test_rotation_replaces_only_after_verification_and_proves_old_key_dead
         assert app.screen.query_one("#next").disabled
         app.screen.query_one("#sim-delete-old").press()
         await settle(pilot)
-        assert "rejects the old key" in text_of(app, "#retire-status")
+        assert "no longer knows the old key" in text_of(app, "#retire-status")
         assert "recorded" in text_of(app, "#retire-status")
         await press_next(pilot)
     assert app.return_code == 0

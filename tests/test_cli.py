@@ -242,11 +242,11 @@ def test_malformed_secret_is_never_echoed(cli, sim):
     assert "SENTINEL" not in result.out + result.err
 
 
-def test_ip_not_allowed(add_key, sim):
+def test_ip_not_allowed(add_key, sim):  # the IP, or Enable Reading: both named
     sim.set_ip_allowlist(sim.keys["read_only"].api_key, ["203.0.113.7"])
     result = add_key("read_only")
     assert result.code == 4
-    assert "ip_not_allowed" in result.ids()
+    assert "read_refused" in result.ids()
 
 
 def test_check_after_the_key_was_deleted_on_the_exchange(add_key, cli, sim):

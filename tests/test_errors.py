@@ -103,12 +103,14 @@ def test_ban_reports_retry_after_from_http_date():
     assert 550 < problem.retry_after <= 600 and "10 min" in problem.fix
 
 
-def test_2015_on_a_permission_free_read_points_at_the_ip():
+def test_2015_on_api_restrictions_names_the_ip_and_enable_reading():
     msg = "Invalid API-key, IP, or permissions for action, request ip: 203.0.113.7"
     problem = problem_from_exception(api_error(401, -2015, msg), context="key_read",
                                      env=Environment.live())
-    assert problem.kind is ProblemKind.IP_NOT_ALLOWED
-    assert "203.0.113.7" in problem.message and "allowlist" in problem.message
+    # apiRestrictions is USER_DATA: Enable Reading off is refused the same way.
+    assert problem.kind is ProblemKind.READ_REFUSED
+    assert "203.0.113.7" in problem.message and "trusted IPs" in problem.message
+    assert "Enable Reading" in problem.message
     assert "Binance.US" in problem.message  # the wrong-site possibility is still named
     assert request_ip(msg) == "203.0.113.7"
 

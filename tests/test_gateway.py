@@ -127,7 +127,8 @@ async def test_ip_not_on_allowlist(sim):
     sim.client_ip = "198.51.100.9"
     async with gateway(sim, "read_only") as gw:
         problem = await problem_of(gw.read_permissions())
-    assert problem.kind is ProblemKind.IP_NOT_ALLOWED and problem.code == -2015
+    # apiRestrictions is USER_DATA: the IP or Enable Reading; both are named.
+    assert problem.kind is ProblemKind.READ_REFUSED and problem.code == -2015
     assert "198.51.100.9" in problem.message + problem.fix
 
 
@@ -152,7 +153,7 @@ async def test_order_refused_from_wrong_ip_is_an_ip_problem(sim):
     sim.client_ip = "198.51.100.9"
     async with gateway(sim, "spot_trading") as gw:
         problem = await problem_of(gw.test_order())
-    assert problem.kind is ProblemKind.IP_NOT_ALLOWED
+    assert problem.kind is ProblemKind.READ_REFUSED
 
 
 # -- ed25519 -----------------------------------------------------------------------
@@ -311,7 +312,8 @@ async def test_no_sapi_permissions_are_probed_not_confirmed(sim, name, trading):
 
 async def test_no_sapi_dead_key_and_unexplained_refusal(sim):
     async with gateway(sim, "deleted", env=no_sapi_env(sim)) as gw:
-        assert (await gw.confirm_key_dead()).kind is ProblemKind.KEY_INVALID
+        # /api answers a deleted key -2015: deletion can't be proven there.
+        assert (await problem_of(gw.confirm_key_dead())).kind is ProblemKind.UNPROVEN
     sim.client_ip = "198.51.100.9"
     async with gateway(sim, "read_only", env=no_sapi_env(sim)) as gw:
         problem = await problem_of(gw.read_permissions())

@@ -62,7 +62,7 @@ async def test_refusal_from_another_ip_is_not_taken_as_proof(sim):
     sim.client_ip = "198.51.100.9"  # not on the read_only key's allowlist
     async with Gateway(env_of(sim), material(sim.keys["read_only"])) as gw:
         problem = await problem_of(gw.trade_refusal_probe())
-    assert problem.kind is ProblemKind.IP_NOT_ALLOWED
+    assert problem.kind is ProblemKind.READ_REFUSED
 
 
 async def test_an_exchange_outage_is_not_a_refusal(sim):

@@ -149,8 +149,10 @@ async def test_key_format_unknown_and_deleted(sim):
         err = await api_error(client.get_account())
         assert (err.status_code, err.code, err.message) == (401, -2014, "API-key format invalid.")
     async with client_for(sim, api_key="A" * 64, secret="s" * 64) as client:
-        err = await api_error(client.get_account())
+        err = await api_error(client.get_account_api_permissions())
         assert (err.status_code, err.code, err.message) == (401, -2008, "Invalid Api-Key ID.")
+        err = await api_error(client.get_account())  # /api can't tell unknown from refused
+        assert (err.status_code, err.code) == (401, -2015)
     async with client_for(sim, "deleted") as client:
         err = await api_error(client.get_account_api_permissions())
         assert (err.status_code, err.code) == (401, -2008)

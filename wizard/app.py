@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from wizard.profiles import Profile
     from wizard.registry import KeyRecord, Registry
     from wizard.sim import SimExchange
-    from wizard.vault import Vault
+    from wizard.stores import SecretStore
 
 DEFAULT_SERVICE = "binance-key-wizard"
 DEMO_SERVICE = "binance-key-wizard-demo"
@@ -67,7 +67,7 @@ class Services:
     """
 
     gateway_factory: Callable[[Environment, KeyMaterial | None], Gateway]
-    vault: Vault
+    vault: SecretStore  # the keyring store (re-targeted per service); other stores come from their URI
     registry: Registry
     sim: SimExchange | None = None
     clock: Callable[[], datetime] = field(default=_utc_now)
@@ -93,7 +93,7 @@ class WizardApp(App[None]):
         self.rotation_done = False
         self._start_sim = start_sim
         self.sim_ready = not start_sim
-        self._vaults: dict[str, Vault] = {}
+        self._vaults: dict[str, SecretStore] = {}
         self.first_frame_drawn = False  # screens composed before it come without their controls
 
     # -- what screens ask the app ---------------------------------------------------------
@@ -128,17 +128,38 @@ class WizardApp(App[None]):
         return self.session.env.name == "sim" or self.services.sim is not None
 
     @property
+    def store_uri(self) -> str | None:
+        """The store URI this run writes to; None: the keyring service chosen below."""
+        if self.old_record is not None:
+            return self.old_record.store  # a rotation replaces the key where it is
+        profile = self.session.profile
+        return self.session.store_uri or getattr(profile, "store_uri", None)
+
+    @property
     def keyring_service(self) -> str:
         """The keyring service this run stores under."""
         if self.old_record is not None and self.old_record.service:
             return self.old_record.service  # a rotation replaces the entry where it is
+        uri = self.store_uri
+        if uri is not None and uri.startswith("keyring"):
+            from wizard.stores import parse_store_uri
+
+            return parse_store_uri(uri).service
         if self.is_demo:
             return DEMO_SERVICE
         profile = self.session.profile
         return (profile.keyring_service if profile and profile.keyring_service else None) or DEFAULT_SERVICE
 
-    def vault(self) -> Vault:
-        """The injected vault, re-targeted to this run's keyring service when that differs."""
+    def vault(self) -> SecretStore:
+        """This run's store: the one its URI names, else the injected keyring vault,
+        re-targeted to this run's keyring service when that differs."""
+        uri = self.store_uri
+        if uri is not None and not uri.startswith("keyring"):
+            if uri not in self._vaults:
+                from wizard.stores import open_store
+
+                self._vaults[uri] = open_store(uri, timeout=self.services.call_timeout)
+            return self._vaults[uri]
         vault, service = self.services.vault, self.keyring_service
         if getattr(vault, "service", service) == service:
             return vault
@@ -371,15 +392,17 @@ def _safe_traceback(error: BaseException | None, secrets: list[Any]) -> Any:
 def create_app(services: Services | Callable[[], Services], *, env: Environment,
                purpose: Purpose | None = None, profile: Profile | None = None,
                rotate_label: str | None = None, start_sim: bool = False,
-               old_key: KeyMaterial | None = None) -> WizardApp:
+               old_key: KeyMaterial | None = None, store_uri: str | None = None) -> WizardApp:
     """Build the wizard around injected collaborators (or a builder for them, called on first use).
 
     ``rotate_label`` pre-fills the run from the registry record of the key
     being replaced. ``start_sim`` (the CLI's ``--demo``) starts the simulator
     after the first frame and switches ``env`` to it. ``old_key`` is the rotated key as
     loaded from the keyring (memory only): the new key is compared with it in full.
+    ``store_uri`` (``--store``, already checked) is where the key goes instead of the
+    profile's store or the keyring.
     """
-    session = WizardSession(env=env, profile=profile)
+    session = WizardSession(env=env, profile=profile, store_uri=store_uri)
     if profile is not None and getattr(profile, "purpose", None):
         session.purpose = profile.purpose
     if purpose is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wizard import lifecycle
+from wizard.cli_input import UsageError, read_secret
 from wizard.exchange.model import Environment
 from wizard.review import Printer
 from wizard.lifecycle import (
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from wizard.profiles import Profile
     from wizard.registry import KeyRecord, Registry
     from wizard.secret import Secret
+    from wizard.stores import SecretStore
     from wizard.vault import Vault
 
 # --- collaborators ---------------------------------------------------------------------------
@@ -62,12 +64,17 @@ def open_vault(service: str | None = None) -> Vault:
     return Vault(service=service or SERVICE)
 
 
-class UsageError(Exception):
-    """Malformed input from the command line or stdin (exit 2); the message says what to do."""
+def store_arg(args: argparse.Namespace, profile: Profile | None = None) -> SecretStore | None:
+    """``--store URI`` (else the profile's ``[store] uri``) as a store, or None; a bad URI is exit 2."""
+    from wizard.stores import StoreURIError, open_store
 
-    def __init__(self, id: str, message: str, fix: str = "") -> None:
-        super().__init__(message)
-        self.id, self.message, self.fix = id, message, fix
+    uri = getattr(args, "store", None) or getattr(profile, "store_uri", None)
+    if not uri:
+        return None
+    try:
+        return open_store(uri)
+    except StoreURIError as exc:
+        raise UsageError("store_invalid", str(exc), "Fix the store URI (see `binance-key-wizard add --help`).") from None
 
 
 def environment_from_args(args: argparse.Namespace, record: KeyRecord | None = None) -> Environment:
@@ -126,7 +133,11 @@ def run(coro: Any) -> Any:
 
 
 def _install_crash_guard() -> None:
-    """Tracebacks without locals or secrets, installed once per process."""
+    """Tracebacks without locals or secrets, installed once per process; and, since every
+    command that calls this holds a secret, no core dumps or same-user ptrace (wizard/hardening.py)."""
+    from wizard.hardening import harden_process
+
+    harden_process()
     if getattr(sys.excepthook, "__module__", "") == "wizard.crash":
         return
     from wizard.crash import install_safe_excepthook
@@ -147,11 +158,12 @@ def add(args: argparse.Namespace) -> int:
     try:
         label, api_key, env, profile = _parse_add_args(args)
         purpose = _purpose(args, profile)
+        store = store_arg(args, profile)
         # Refusals that need no secret come before asking for it.
-        result = _refuse_early(label, profile)
+        result = _refuse_early(label, profile, store)
         if result is None:
             key_type, secret = read_secret(args)
-            result = run(_add(label, api_key, key_type, secret, env, purpose, profile))
+            result = run(_add(label, api_key, key_type, secret, env, purpose, profile, store=store))
     except UsageError as exc:
         out.usage_error(label, exc)
         return EXIT_USAGE
@@ -161,13 +173,18 @@ def add(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _refuse_early(label: str, profile: Profile | None) -> KeyCheck | None:
-    """A taken label (exit 2) or an unusable keyring (exit 3), before the secret is read."""
-    if open_registry().get(label) is not None:
+def _refuse_early(label: str, profile: Profile | None, store: SecretStore | None = None) -> KeyCheck | None:
+    """A taken label (exit 2) or an unusable store (exit 3), before the secret is read."""
+    from wizard.adding import is_managed
+
+    if is_managed(open_registry().get(label)):  # a pending record is a dead run's: add takes it over
         return failed_check(label, EXIT_USAGE, _label_taken(label))
-    health = open_vault(_service(profile)).check_health()
+    vault = store or open_vault(_service(profile))
+    health = vault.check_health()
     if health is not None:
         return failed_check(label, EXIT_CREDENTIALS, lifecycle.keyring_unusable(health))
+    if label in (vault.labels() or ()):  # a shared store: another machine uses this label
+        return failed_check(label, EXIT_USAGE, _label_taken(label))
     return None
 
 
@@ -200,96 +217,54 @@ def _parse_add_args(args: argparse.Namespace) -> tuple[str, str, Environment, Pr
     return label, api_key, environment_from_args(args), load_profile_arg(getattr(args, "profile", None))
 
 
-def read_secret(args: argparse.Namespace) -> tuple[str, Secret]:
-    """The HMAC secret from stdin (hidden prompt on a terminal), or the Ed25519 key file."""
-    from wizard.parsing import InputError, clean_hmac_secret, normalize_private_key_pem
-
-    if getattr(args, "private_key_file", None):
-        try:
-            text = Path(args.private_key_file).read_text(encoding="utf-8")
-            return "ed25519", normalize_private_key_pem(text)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError("private_key_unreadable", f"Cannot read {args.private_key_file}: "
-                             f"{exc.strerror or type(exc).__name__}.",
-                             "Check the path and that you may read the file.") from None
-        except InputError as exc:
-            raise UsageError("private_key_invalid", str(exc)) from None
-    try:
-        return "hmac", clean_hmac_secret(_secret_text())
-    except InputError as exc:
-        raise UsageError("secret_invalid", str(exc)) from None
-
-
-def _secret_text() -> str:
-    """Read the secret without echo and without it ever touching argv or the environment."""
-    stream = sys.stdin
-    if stream is None:
-        raise UsageError("secret_missing", "No standard input to read the secret from.", _STDIN_FIX)
-    if stream.isatty():
-        import getpass
-
-        try:
-            return getpass.getpass("Secret key (input hidden): ")
-        except (EOFError, KeyboardInterrupt):
-            print(file=sys.stderr)
-            raise UsageError("secret_missing", "No secret key was entered.", _STDIN_FIX) from None
-    text = stream.read()
-    if not text.strip():
-        raise UsageError("secret_missing", "No secret key on standard input.", _STDIN_FIX)
-    return text
-
-
-_STDIN_FIX = (
-    "Pipe the secret in, e.g. `pass show binance/secret | binance-key-wizard add LABEL --api-key KEY`, "
-    "or run the command in a terminal to be prompted. Never put the secret on the command line."
-)
-
-
 async def _add(
     label: str, api_key: str, key_type: str, secret: Secret, env: Environment, purpose: str,
-    profile: Profile | None, gateways: lifecycle.GatewayFactory | None = None,
+    profile: Profile | None, gateways: lifecycle.GatewayFactory | None = None, *,
+    store: SecretStore | None = None,
 ) -> KeyCheck:
     from wizard.exchange.model import KeyMaterial
     from wizard.vault import StoredKey, VaultError
 
     gateways = gateways or gateway_factory
-    service = _service(profile)
-    vault, registry = open_vault(service), open_registry()
+    vault, registry = store or open_vault(_service(profile)), open_registry()
+    service = getattr(vault, "service", _service(profile))  # keyring:SERVICE names the service too
     async with gateways(env, KeyMaterial(api_key, key_type, secret)) as gateway:  # type: ignore[arg-type]
         check = await lifecycle.validate_key(gateway, label=label, purpose=purpose, env=env, profile=profile)
     if check.exit_code != EXIT_OK:
         return check
-    if registry.get(label) is not None:  # another run took the label meanwhile
-        return failed_check(label, EXIT_USAGE, _label_taken(label))
     stored = StoredKey(api_key=api_key, key_type=key_type, secret=secret, env=env.name, base_url=env.base_url)
+    record = lifecycle.new_record(label, purpose, env, api_key, key_type, service, check, profile, store=vault.uri)
+    from wizard.adding import LabelBusy, LabelTaken, NewLabel
+
     try:
-        await vault.astore(label, stored)
-        # The read-back copy's read is judged too, and it is the last word: a key whose
-        # withdrawals were switched on since the first read is rolled back (exit 1).
-        check = await lifecycle.verify_stored_copy(vault, label, env, gateways, purpose=purpose,  # type: ignore[arg-type]
-                                                   profile=profile)
+        # The label's lock spans "is it free?", the store and the record (wizard/adding.py).
+        async with NewLabel(registry, vault, record) as claim:
+            await vault.astore(label, stored)
+            # The read-back copy's read is judged too, and it is the last word: a key whose
+            # withdrawals were switched on since the first read is rolled back (exit 1).
+            check = await lifecycle.verify_stored_copy(vault, label, env, gateways, purpose=purpose,  # type: ignore[arg-type]
+                                                       profile=profile)
+            if check.ok:
+                await claim.finish(lifecycle.new_record(label, purpose, env, api_key, key_type, service,
+                                                        check, profile, store=vault.uri))
+    except LabelTaken:  # another run took the label meanwhile
+        return failed_check(label, EXIT_USAGE, _label_taken(label))
+    except LabelBusy:
+        return failed_check(label, EXIT_USAGE, _label_busy(label))
     except VaultError as exc:
-        await _forget(vault, label)
         return failed_check(label, EXIT_CREDENTIALS, lifecycle.keyring_unusable(exc.problem))
     if not check.ok:
-        await _forget(vault, label)
         return check
-    try:
-        registry.put(lifecycle.new_record(label, purpose, env, api_key, key_type, service, check, profile))
-    except Exception:
-        await _forget(vault, label)  # a key the registry doesn't know about would be invisible
-        raise
-    return check
+    from wizard.stores.shared import note_where_stored
+
+    return await asyncio.to_thread(note_where_stored, check, vault)
 
 
-async def _forget(vault: Vault, label: str) -> None:
-    """Roll back a keyring entry that did not prove itself."""
-    from wizard.vault import VaultError
-
-    try:
-        await vault.adelete(label)
-    except VaultError:
-        pass
+def _label_busy(label: str) -> Any:
+    return finding(
+        "label_busy", "block", f"Another binance-key-wizard run is adding a key labelled {label!r} right now.",
+        "Wait for it to finish, then see `binance-key-wizard review`; or choose another label.",
+    )
 
 
 def _label_taken(label: str) -> Any:
@@ -309,16 +284,40 @@ def check(args: argparse.Namespace) -> int:
     try:
         env_override = _env_override(args)
         profile = load_profile_arg(getattr(args, "profile", None))
+        options = _fleet_options(args)
+        store = store_arg(args)
     except UsageError as exc:
         out.usage_error(None, exc)
         return EXIT_USAGE
     from wizard.registry import RegistryError
 
     try:
-        checks = run(_check_all(list(args.labels), env_override, profile))
+        if store is not None:  # every key in that store, including ones this machine never added
+            from wizard.stores.shared import check_store
+
+            checks = run(check_store(store, list(args.labels), open_registry(), gateway_factory,
+                                     env=env_override, profile=profile, record_profile=record_profile))
+        else:
+            checks = run(_check_all(list(args.labels), env_override, profile, json_mode=args.json, **options))
     except RegistryError as exc:
         checks = [failed_check(None, EXIT_CREDENTIALS, lifecycle.registry_unusable(exc))]
-    return out.check_results(checks)
+    worst = out.check_results(checks)
+    if getattr(args, "strict", False) and worst == EXIT_OK and urgent_warnings(checks):
+        out.error(f"--strict: {', '.join(urgent_warnings(checks))} needs action soon.")
+        return EXIT_STRICT
+    return worst
+
+
+# `check --strict` (the daily timer of `systemd-unit --watch`) fails on these warnings too:
+# Binance is about to untick trading (within a week), or the rotation date has passed.
+URGENT_WARNING_IDS = ("trading_expires_soon", "rotation_due")
+EXIT_STRICT = 6
+
+
+def urgent_warnings(checks: list[KeyCheck]) -> list[str]:
+    """``label: finding-id`` for every urgent warning among ``checks``."""
+    return [f"{c.label}: {f.id}" for c in checks for f in c.findings
+            if f.id in URGENT_WARNING_IDS and f.severity == "warn"]
 
 
 def _env_override(args: argparse.Namespace) -> Environment | None:
@@ -327,23 +326,63 @@ def _env_override(args: argparse.Namespace) -> Environment | None:
     return None
 
 
-async def _check_all(labels: list[str], env: Environment | None, profile: Profile | None) -> list[KeyCheck]:
+def _fleet_options(args: argparse.Namespace) -> dict[str, Any]:
+    from wizard.fleet import DEFAULT_CONCURRENCY
+
+    concurrency = getattr(args, "concurrency", None) or DEFAULT_CONCURRENCY
+    budget = getattr(args, "max_weight", None)
+    if not 1 <= concurrency <= 256:
+        raise UsageError("concurrency_invalid", f"--concurrency {concurrency} is out of range.",
+                         "Give a number from 1 (one key at a time) to 256.")
+    if budget is not None and budget < 1:
+        raise UsageError("max_weight_invalid", f"--max-weight {budget} is out of range.",
+                         "Give the request weight per minute this run may use, at least 1.")
+    return {"concurrency": concurrency, "max_weight": budget}
+
+
+async def _check_all(labels: list[str], env: Environment | None, profile: Profile | None, *,
+                     json_mode: bool = True, concurrency: int | None = None,
+                     max_weight: int | None = None) -> list[KeyCheck]:
+    from wizard.fleet import DEFAULT_CONCURRENCY, FleetRun, check_fleet
+    from wizard.progress import progress_bar
+
     registry = open_registry()
     records = {r.label: r for r in registry.all()}
     wanted = list(dict.fromkeys(labels)) or list(records)
     if not wanted:
         return [failed_check(None, EXIT_CREDENTIALS, _no_keys())]
-    results = []
-    for label in wanted:
-        record = records.get(label)
-        if record is None:
-            results.append(failed_check(label, EXIT_CREDENTIALS, lifecycle.credentials_missing(label)))
-            continue
-        vault = open_vault(record.service)
-        profile_now = profile or record_profile(record)
-        results.append(await lifecycle.check_stored(
-            record, vault, registry, gateway_factory, env=env, profile=profile_now))
-    return results
+    profiles: dict[str | None, Profile | None] = {}
+
+    def profile_for(record: KeyRecord) -> Profile | None:
+        # One parse per profile file, not one per key.
+        ref = getattr(record, "profile", None)
+        if profile is not None:
+            return profile
+        if ref not in profiles:
+            profiles[ref] = record_profile(record)
+        return profiles[ref]
+
+    if max_weight is not None:
+        _set_weight_budget(env, records.values(), wanted, max_weight)
+    bar = progress_bar(len(wanted), what="checking keys", json_mode=json_mode)
+    try:
+        return await check_fleet(
+            wanted, records, registry=registry, gateway_factory=gateway_factory,
+            run=FleetRun(open_vault=open_vault, profile_for=profile_for, env_override=env),
+            concurrency=concurrency or DEFAULT_CONCURRENCY, progress=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _set_weight_budget(env: Environment | None, records: Any, wanted: list[str], budget: int) -> None:
+    """``--max-weight``: every API root this run talks to gets the budget."""
+    from wizard.exchange.pacing import set_budget
+
+    roots = {env.api_url} if env is not None else {
+        lifecycle.environment_for(r.env, r.base_url).api_url for r in records if r.label in wanted}
+    for root in roots:
+        set_budget(root, budget)
 
 
 def _no_keys() -> Any:
@@ -360,9 +399,23 @@ def review(args: argparse.Namespace) -> int:
     """Every managed key and what is due; a Textual screen on a terminal, a table otherwise."""
     from wizard import review as review_mod
     from wizard.registry import RegistryError
+    from wizard.stores import StoreError
 
     try:
-        records = open_registry(demo=bool(getattr(args, "demo", False))).all()
+        demo = bool(getattr(args, "demo", False))
+        store = store_arg(args)
+        if store is not None:  # the keys in that store, known here or not
+            from wizard.stores.shared import review_records
+
+            records = review_records(store, open_registry(demo=demo))
+        else:
+            records = open_registry(demo=demo).all()
+    except UsageError as exc:
+        Printer(json_mode=False).error(exc.message, exc.fix)
+        return EXIT_USAGE
+    except StoreError as exc:
+        Printer(json_mode=False).error(exc.problem.message, lifecycle.keyring_unusable(exc.problem).fix)
+        return EXIT_CREDENTIALS
     except RegistryError as exc:
         Printer(json_mode=False).error(str(exc))
         return EXIT_CREDENTIALS
@@ -397,7 +450,9 @@ def rotate(args: argparse.Namespace) -> int:
     registry = open_registry(demo=demo)
     try:
         record = registry.get(args.label)
-        vault = open_vault(getattr(record, "service", None))
+        from wizard.stores import open_store_for
+
+        vault = open_store_for(record) if record is not None else open_vault()
         env = _env_override(args)
         start = run(lifecycle.begin_rotation(vault, registry, args.label, env=env))
         profile = load_profile_arg(getattr(args, "profile", None)) or record_profile(start.old_record)
@@ -414,7 +469,7 @@ def rotate(args: argparse.Namespace) -> int:
         out.error("rotate needs a terminal: it walks you through creating the new key in Binance.",
                   "Run it in an interactive terminal (not piped or in a script).")
         return EXIT_USAGE
-    from wizard.app import EXIT_QUIT, Services, create_app
+    from wizard.app import Services, create_app
 
     services = Services(gateway_factory=gateway_factory, vault=vault, registry=registry)
     # --demo: a fresh simulator, given the old key, so the whole rotation can be rehearsed.
@@ -424,4 +479,6 @@ def rotate(args: argparse.Namespace) -> int:
         app.run()
     finally:
         app.stop_simulator()
-    return EXIT_QUIT if app.return_code is None else app.return_code
+    from wizard.launch import exit_code_of
+
+    return exit_code_of(app)

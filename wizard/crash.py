@@ -140,3 +140,74 @@ def install_safe_excepthook(secrets: SecretsProvider | None = None) -> Callable[
         sys.excepthook, threading.excepthook, sys.unraisablehook = previous
 
     return restore
+
+
+# --- truly unexpected errors: exit 70, one line, a report that cannot hold a secret ----------
+
+EXIT_SOFTWARE = 70  # sysexits.h EX_SOFTWARE: never one of the documented verdict codes 0-5
+
+
+def secret_free_report(exc: BaseException) -> str:
+    """Exception types and the frames they passed through (file, line, function, source line).
+
+    No exception messages and no locals: a message can quote anything the failing
+    call saw (a keyring document, a response), so the report leaves them out by
+    construction instead of trusting a scrubber.
+    """
+    from wizard import __version__
+
+    lines = [f"binance-key-wizard {__version__} on Python {sys.version.split()[0]} ({sys.platform})"]
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__} (message omitted)")
+        for frame in traceback.extract_tb(current.__traceback__):
+            lines.append(f"  {frame.filename}:{frame.lineno} in {frame.name}")
+            if frame.line:
+                lines.append(f"    {frame.line.strip()}")
+        current = current.__cause__ or current.__context__
+    return "\n".join(lines) + "\n"
+
+
+def report_unexpected(exc: BaseException, *, debug: bool = False, stream: Any = None) -> int:
+    """One line on stderr naming what failed and where the report is; returns :data:`EXIT_SOFTWARE`.
+
+    The report goes to a file (0600) in the user state dir, or to stderr with
+    ``debug`` or when no file can be written.
+    """
+    stream = stream or sys.stderr
+    report = secret_free_report(exc)
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {_short(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    path = None if debug else _write_report(report)
+    tail = f"report (no secrets in it): {path}" if path else "report follows (no secrets in it)"
+    stream.write(f"binance-key-wizard: unexpected internal error ({type(exc).__name__}{where}); this is a "
+                 f"bug, not a verdict on your key; {tail}\n")
+    if path is None:
+        stream.write(report)
+    stream.flush()
+    return EXIT_SOFTWARE
+
+
+def _short(filename: str) -> str:
+    marker = filename.replace("\\", "/").rfind("/wizard/")
+    return filename[marker + 1:] if marker >= 0 else filename
+
+
+def _write_report(report: str) -> str | None:
+    import os
+    import time
+
+    try:
+        from platformdirs import user_state_path
+
+        directory = user_state_path("binance-key-wizard", appauthor=False)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = directory / f"crash-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.txt"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(report)
+    except Exception:  # noqa: BLE001 - read-only HOME: the report goes to stderr instead
+        return None
+    return str(path)

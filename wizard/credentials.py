@@ -6,8 +6,10 @@
     creds = load_credentials("portfolio-tracker")
     client = creds.client()              # binance.Client, pointed at the right server
 
-Credentials come only from the OS keyring (the registry is not needed, so a
-bot works on a machine where only the keyring entry exists). ``repr``/``str``
+Credentials come only from a store: the one the registry recorded for the label,
+the one named with ``store=URI`` (systemd credentials, Vault/OpenBao), the
+document systemd hands a unit in ``$CREDENTIALS_DIRECTORY``, or the OS keyring
+(without a registry, so a bot works on a machine where only the entry exists). ``repr``/``str``
 never show the secret; errors say which label failed and what to run.
 """
 
@@ -19,19 +21,20 @@ from typing import TYPE_CHECKING, Any, Literal
 from wizard.exchange.model import Environment, KeyMaterial, KeyType
 from wizard.registry import fingerprint
 from wizard.secret import Secret
-from wizard.vault import SERVICE, KeyringProblem, KeyringProblemKind, StoredKey, Vault, VaultError
+from wizard.vault import SERVICE, KeyringProblem, KeyringProblemKind, StoredKey, Vault
 
 if TYPE_CHECKING:
     from binance import AsyncClient, Client
 
-CredentialsErrorKind = Literal["unknown_label", "keyring_unusable"]
+CredentialsErrorKind = Literal["unknown_label", "keyring_unusable", "unverified"]
 # Options that would point the client elsewhere, replace the key, or log signatures.
 _FORBIDDEN_OPTIONS = frozenset({"api_key", "api_secret", "private_key", "testnet", "demo", "verbose", "tld"})
 
 
 class CredentialsError(Exception):
-    """No usable credentials for a label. ``kind`` is "unknown_label" or
-    "keyring_unusable"; ``problem`` is the underlying KeyringProblem; the
+    """No usable credentials for a label. ``kind`` is "unknown_label",
+    "keyring_unusable" (also a damaged entry) or "unverified" (an add that never
+    finished); ``problem`` is the underlying KeyringProblem, if any; the
     message names the label and says what to do."""
 
     def __init__(self, kind: CredentialsErrorKind, message: str, problem: KeyringProblem | None = None) -> None:
@@ -116,23 +119,66 @@ class Credentials:
         return self._configure(AsyncClient(**self._signing_args(), **options))
 
 
-def load_credentials(label: str, service: str = SERVICE, *, backend: Any = None, timeout: float = 10.0) -> Credentials:
+def load_credentials(
+    label: str, service: str = SERVICE, *, backend: Any = None, timeout: float = 10.0, store: str | None = None
+) -> Credentials:
     """The credentials stored under ``label`` by binance-key-wizard.
 
-    ``backend`` is a keyring backend to use instead of the OS default (tests).
-    Raises :class:`CredentialsError` ("unknown_label" or "keyring_unusable").
+    Where from: ``store`` (a store URI) when given; the keyring ``service`` on
+    ``backend`` when either is given (``backend`` is a keyring backend to use
+    instead of the OS default, for tests); else where the registry says the
+    label lives, or ``$CREDENTIALS_DIRECTORY/LABEL`` under a systemd unit, or the
+    OS keyring (:func:`wizard.stores.resolve`). Raises :class:`CredentialsError`
+    ("unknown_label", "keyring_unusable" — also for a bad ``store`` URI — or
+    "unverified" when the registry on this machine says the add of ``label``
+    never finished: such a key passed the permission check but its stored copy
+    was never proven, so it is not handed out). Without a registry (a machine
+    where only the store's entry exists) the entry is served.
     """
+    from wizard.stores import StoreError, StoreURIError, resolve
+
+    _refuse_unfinished(label)
     try:
-        stored = Vault(backend=backend, service=service, timeout=timeout).load(label)
-    except VaultError as err:
+        if store is None and (backend is not None or service != SERVICE):
+            source: Any = Vault(backend=backend, service=service, timeout=timeout)
+        else:
+            source, _ = resolve(label, store, timeout=timeout)
+        stored = source.load(label)
+    except StoreURIError as exc:
+        raise CredentialsError("keyring_unusable", f"Can't read the credentials labelled {label!r}: {exc}") from None
+    except StoreError as err:
         problem = err.problem
         if problem.kind is KeyringProblemKind.NOT_FOUND:
+            where = f"the keyring (service {service!r})" if isinstance(source, Vault) else source.describe()
             message = (
-                f"No credentials labelled {label!r} in the keyring (service {service!r}). "
+                f"No credentials labelled {label!r} in {where}. "
                 f"Run `binance-key-wizard` to set up a key with this label, or "
                 f"`binance-key-wizard review` to list the labels you have."
             )
             raise CredentialsError("unknown_label", message, problem) from None
         message = f"Can't read the credentials labelled {label!r}: {problem.message} {problem.fix}"
         raise CredentialsError("keyring_unusable", message, problem) from None
-    return Credentials.from_stored(label, stored)
+    try:
+        return Credentials.from_stored(label, stored)
+    except (TypeError, ValueError, AttributeError):
+        pass  # raised outside: never chain an exception that saw the entry
+    message = (f"The keyring entry for {label!r} is damaged (its environment can't be read). "
+               f"Store the key again with `binance-key-wizard` under this label.")
+    raise CredentialsError("keyring_unusable", message)
+
+
+def _refuse_unfinished(label: str) -> None:
+    """CredentialsError "unverified" if this machine's registry holds a pending record for ``label``."""
+    from wizard.registry import Registry, RegistryError
+
+    try:
+        record = Registry().get(label)
+    except (RegistryError, OSError):
+        return  # no readable registry here: the keyring alone decides (see the docstring above)
+    if record is not None and getattr(record, "pending", False):
+        raise CredentialsError(
+            "unverified",
+            f"The key labelled {label!r} was never verified: the run that added it stopped before "
+            f"finishing. Run `binance-key-wizard check {label}` to see what is stored, then add it again "
+            f"or `binance-key-wizard forget {label}`.",
+        )

@@ -32,6 +32,12 @@ class KeyringProblemKind(Enum):
     TIMEOUT = "timeout"
     NOT_FOUND = "not_found"
     INVALID_ENTRY = "invalid_entry"  # an entry exists but is not a binance-key-wizard document
+    # Kinds only the server stores (wizard.stores) report; every store shares this one enum.
+    UNREACHABLE = "unreachable"
+    UNAUTHENTICATED = "unauthenticated"  # no token, or a bad or expired one
+    PERMISSION_DENIED = "permission_denied"
+    SEALED = "sealed"
+    CONFLICT = "conflict"  # check-and-set: another writer changed the document meanwhile
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,44 @@ def run_wizard(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - a bad profile or URL: say which, exit 2
         print(f"binance-key-wizard: {exc}", file=sys.stderr)
         return 2
+    if not has_terminal():
+        print(NO_TERMINAL, file=sys.stderr)
+        return 2
+    from wizard.hardening import harden_process
+
+    harden_process()  # the wizard holds the secret in memory from step 5 on
     try:
         app.run()
     finally:
         app.stop_simulator()
-    return EXIT_QUIT if app.return_code is None else app.return_code
+    return exit_code_of(app)
+
+
+# Without a terminal Textual has no input to wait on and spins at 100 % CPU: refuse first.
+NO_TERMINAL = (
+    "binance-key-wizard: the wizard needs an interactive terminal (standard input and output are not one).\n"
+    "  Without a terminal use: `binance-key-wizard add LABEL --api-key KEY` (secret on stdin), "
+    "`check [LABEL]`, `review [--json]`, `forget LABEL`, `sim --json`. See `binance-key-wizard --help`."
+)
+
+
+def has_terminal() -> bool:
+    """True when stdin and stdout are both a terminal (what Textual needs to run)."""
+    try:
+        return bool(sys.stdin and sys.stdout and sys.stdin.isatty() and sys.stdout.isatty())
+    except (ValueError, OSError):  # a closed stream
+        return False
+
+
+def exit_code_of(app: object) -> int:
+    """The app's exit code: 130 quit, its own code, or 70 when it stopped on an internal error
+    (Textual returns 1 then, which the CLI reserves for a policy violation)."""
+    from wizard.crash import EXIT_SOFTWARE
+
+    if getattr(app, "_exception", None) is not None:
+        return EXIT_SOFTWARE
+    code = getattr(app, "return_code", None)
+    return EXIT_QUIT if code is None else code
 
 
 def app_from_args(args: argparse.Namespace) -> WizardApp:
@@ -41,6 +74,11 @@ def app_from_args(args: argparse.Namespace) -> WizardApp:
         from wizard.profiles import load_profile
 
         profile = load_profile(args.profile)
+    store_uri = getattr(args, "store", None)
+    if store_uri:
+        from wizard.stores import parse_store_uri
+
+        store_uri = str(parse_store_uri(store_uri))  # a StoreURIError says what to write: exit 2
     demo = bool(getattr(args, "demo", False))
     if demo:
         # A placeholder until the simulator is up (see WizardApp._launch_sim).
@@ -48,7 +86,7 @@ def app_from_args(args: argparse.Namespace) -> WizardApp:
     else:
         env = Environment.from_name(getattr(args, "env", None) or "live", getattr(args, "base_url", None))
     return create_app(partial(terminal_services, demo=demo), env=env, purpose=getattr(args, "purpose", None),
-                      profile=profile, start_sim=demo)
+                      profile=profile, start_sim=demo, store_uri=store_uri or None)
 
 
 def terminal_services(*, demo: bool = False) -> Services:

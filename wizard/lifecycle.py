@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from wizard.profiles import Profile
     from wizard.registry import KeyRecord, Registry
     from wizard.session import Purpose
-    from wizard.vault import KeyringProblem, StoredKey, Vault
+    from wizard.stores import SecretStore as Vault  # any store; the name stays for the callers
+    from wizard.vault import KeyringProblem, StoredKey
 
 GatewayFactory = Callable[[Environment, "KeyMaterial | None"], "Gateway"]
 
@@ -133,8 +134,14 @@ def credentials_missing(label: str) -> Finding:
 
 
 def keyring_unusable(problem: KeyringProblem) -> Finding:
-    """The OS keyring cannot hold secrets (null/plaintext backend, locked, unreachable)."""
-    return finding("keyring_unusable", "block", problem.message, problem.fix)
+    """The store cannot hold secrets (null/plaintext keyring, locked, sealed, unreachable, no token).
+
+    When the store can't work on this machine at all, the fix also lists every
+    store there is and how to set it up: there is no plaintext fallback.
+    """
+    from wizard.stores.advice import with_setup_advice
+
+    return finding("keyring_unusable", "block", problem.message, with_setup_advice(problem.fix, problem.kind))
 
 
 def registry_unusable(exc: Exception) -> Finding:
@@ -250,7 +257,7 @@ def check_outcome(check: KeyCheck) -> dict[str, Any]:
 
 def new_record(
     label: str, purpose: str, env: Environment, api_key: str, key_type: str, service: str,
-    check: KeyCheck, profile: Profile | None,
+    check: KeyCheck, profile: Profile | None, store: str | None = None,
 ) -> KeyRecord:
     """The registry entry for a key that just passed :func:`validate_key` (no secret in it)."""
     from wizard.registry import KeyRecord, fingerprint
@@ -259,7 +266,7 @@ def new_record(
     perms = check.permissions
     return KeyRecord(
         label=label, purpose=purpose, env=env.name, base_url=env.base_url, key_type=key_type,
-        fingerprint=fingerprint(api_key), service=service, created_at=now, last_verified_at=now,
+        fingerprint=fingerprint(api_key), service=service, store=store, created_at=now, last_verified_at=now,
         last_checked_at=now, **(record_changes(perms) if perms else {}),
         rotation_days=profile.rotation_days if profile else DEFAULT_ROTATION_DAYS,
         # Only a file `check` can read again; a profile parsed from text has no path.
@@ -271,31 +278,85 @@ async def check_stored(
     record: KeyRecord, vault: Vault, registry: Registry, gateway_factory: GatewayFactory, *,
     env: Environment | None = None, profile: Profile | None = None,
 ) -> KeyCheck:
-    """Re-validate a stored key with its recorded purpose (``env`` defaults to the recorded one).
+    """Re-validate a stored key with its recorded purpose (``env`` defaults to the recorded one)
+    and record what was read (:func:`read_and_judge`, then :func:`registry_changes`)."""
+    from wizard.registry import RegistryError
 
-    Exit 3 when the keyring is unusable or holds no entry for the label. The
-    registry keeps what was read; ``last_verified_at`` moves only when the key passed.
-    """
+    result = await read_and_judge(record, vault, gateway_factory, env=env, profile=profile)
+    changes = registry_changes(result)
+    if not changes:
+        return result
+    try:
+        return after_check(result, registry.update(record.label, **changes))
+    except RegistryError as exc:
+        return after_check(result, replace(record, **changes), not_recorded(exc))
+
+
+async def read_and_judge(
+    record: KeyRecord, vault: Vault, gateway_factory: GatewayFactory, *,
+    env: Environment | None = None, profile: Profile | None = None,
+) -> KeyCheck:
+    """Load ``record``'s key from the keyring and validate it; the registry is not touched."""
+    stored = await load_stored(vault, record.label)
+    if isinstance(stored, KeyCheck):
+        return stored
+    return await judge_stored(record, stored, gateway_factory, env=env, profile=profile)
+
+
+async def load_stored(vault: Vault, label: str) -> StoredKey | KeyCheck:
+    """The keyring's entry for ``label``, or the exit-3 KeyCheck saying why there is none."""
     from wizard.vault import KeyringProblemKind, VaultError
 
-    label = record.label
     try:
         # No write probe: load already refuses null/plaintext backends, and check only reads.
-        stored = await vault.aload(label)
+        return await vault.aload(label)
     except VaultError as exc:
         missing = exc.problem.kind is KeyringProblemKind.NOT_FOUND
         return failed_check(label, EXIT_CREDENTIALS,
                             credentials_missing(label) if missing else keyring_unusable(exc.problem))
+
+
+async def judge_stored(
+    record: KeyRecord, stored: StoredKey, gateway_factory: GatewayFactory, *,
+    env: Environment | None = None, profile: Profile | None = None,
+) -> KeyCheck:
+    """Validate a loaded key with its recorded purpose (``env`` defaults to the recorded one)."""
     env = env or environment_for(record.env, record.base_url)
     async with gateway_factory(env, key_material(stored)) as gateway:
-        result = await validate_key(gateway, label=label, purpose=record.purpose, env=env, profile=profile,
-                                    rotation_due_at=record.rotation_due_at)
+        return await validate_key(gateway, label=record.label, purpose=record.purpose, env=env,
+                                  profile=profile, rotation_due_at=record.rotation_due_at)
+
+
+def registry_changes(result: KeyCheck) -> dict[str, Any] | None:
+    """What the registry keeps of a check: what was read; ``last_verified_at`` only when it passed."""
     perms = result.permissions
-    changes: dict[str, Any] = record_changes(perms) if perms is not None else {}
+    if result.permissions is None and result.problem is None:
+        return None  # the store gave no key: nothing was read from the exchange
+    changes: dict[str, Any] = record_changes(result.permissions)
     if result.ok:
         changes["last_verified_at"] = utcnow()
-    updated = registry.update(label, **changes, **check_outcome(result))
-    return with_earliest_date(for_stored_key(result, label), updated)
+    return {**changes, **check_outcome(result)}
+
+
+def after_check(result: KeyCheck, record: KeyRecord, warning: Any = None) -> KeyCheck:
+    """What ``check`` says of a stored key once recorded: act-now wording for a key that became
+    dangerous, the earliest date that matters, and ``warning`` (the registry was not updated)."""
+    result = with_earliest_date(for_stored_key(result, record.label), record)
+    return result if warning is None else with_finding(result, warning)
+
+
+def with_finding(result: KeyCheck, extra: Finding) -> KeyCheck:
+    """``result`` with one more finding."""
+    from wizard.policy import Verdict
+
+    return replace(result, verdict=Verdict((*result.verdict.findings, extra)))
+
+
+def not_recorded(exc: Exception) -> Finding:
+    """A registry that can't be written (read-only HOME) is a warning: the verdict came from the
+    exchange and stands."""
+    return finding("registry_not_updated", "warn", f"The result was not recorded: {exc}",
+                   "Make the config directory writable so `review` shows when keys were last verified.")
 
 
 def for_stored_key(check: KeyCheck, label: str) -> KeyCheck:

@@ -394,6 +394,7 @@ _PROBLEM_IDS: dict[ProblemKind, str] = {
     ProblemKind.IP_NOT_ALLOWED: "ip_not_allowed",
     ProblemKind.PERMISSION_MISSING: "trading_missing",
     ProblemKind.KEY_REJECTED: "key_rejected",
+    ProblemKind.READ_REFUSED: "read_refused",
     ProblemKind.CLOCK_SKEW: "clock_skew",
     ProblemKind.RATE_LIMITED: "rate_limited",
     ProblemKind.BANNED: "rate_limited",
@@ -404,6 +405,7 @@ _PROBLEM_IDS: dict[ProblemKind, str] = {
     ProblemKind.SERVER_ERROR: "exchange_unreachable",
     ProblemKind.TIMEOUT: "exchange_unreachable",
     ProblemKind.UNREACHABLE: "exchange_unreachable",
+    ProblemKind.UNPROVEN: "not_proven",
     ProblemKind.UNKNOWN: "exchange_error",
 }
 

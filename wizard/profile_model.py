@@ -47,6 +47,7 @@ class Profile:
     test_action: TestAction = "balance"
     test_symbol: str = "BTCUSDT"
     rotation_days: int = DEFAULT_ROTATION_DAYS
+    store_uri: str | None = None  # [store] uri: where the key goes (None: the keyring service)
     source: str = field(default="<profile>", compare=False)
 
     def render_label(self, host: str, day: date | datetime) -> str:
@@ -73,6 +74,8 @@ class Profile:
             f"require_restriction = {'true' if self.require_ip_restriction else 'false'}",
             "", "[test]", f"action = {_q(self.test_action)}", f"symbol = {_q(self.test_symbol)}",
         ]
+        if self.store_uri is not None:
+            lines += ["", "[store]", f"uri = {_q(self.store_uri)}"]
         return "\n".join(lines) + "\n"
 
 

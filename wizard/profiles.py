@@ -25,6 +25,10 @@ A profile is a TOML file (``binance-key-wizard --profile acme.toml``)::
     action = "balance"                      # optional: balance | test_order | place_cancel
     symbol = "BTCUSDT"                      # optional; default BTCUSDT
 
+    [store]
+    uri = "systemd-creds:/etc/acme/creds"   # optional; where the key is stored (wizard.stores.uri);
+                                            # default: the OS keyring under keyring_service
+
 Permissions are named like :class:`~wizard.exchange.model.KeyPermissions`
 attributes (``reading``, ``spot_trading``, ``fix_read_only``, ``fix_trade``) or
 like Binance's fields (``enableReading``). Withdrawals and transfers are
@@ -79,6 +83,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     ),
     "ip": ("egress", "require_restriction"),
     "test": ("action", "symbol"),
+    "store": ("uri",),
 }
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 _SERVICE = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -342,11 +347,26 @@ def _build(data: dict, check: _Checker) -> Profile | None:
         symbol = parse_symbol(symbol)
     except InputError as exc:
         check.add("test", "symbol", str(exc))
+    store_uri = _store_uri(data, check)
     if check.errors or purpose is None:
         return None
     return Profile(
         name=ident, product=product, purpose=purpose, url=url, permissions_required=required,
         permissions_allowed=allowed, egress_ips=egress, require_ip_restriction=require_ip,
         label_template=template, keyring_service=service, test_action=action, test_symbol=symbol,
-        rotation_days=rotation, source=check.source,
+        rotation_days=rotation, store_uri=store_uri, source=check.source,
     )
+
+
+def _store_uri(data: dict, check: _Checker) -> str | None:
+    """``[store] uri``, canonical, checked by the one store-URI parser."""
+    from wizard.stores.uri import StoreURIError, parse_store_uri
+
+    uri = check.get(data, "store", "uri", str, None)
+    if uri is None:
+        return None
+    try:
+        return str(parse_store_uri(uri))
+    except StoreURIError as exc:
+        check.add("store", "uri", str(exc))
+        return None

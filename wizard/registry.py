@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from wizard.locking import LabelLock, LockError, fsync_directory, open_lock_file, try_lock, unlock
 from wizard.secret import Secret
 
 APP_NAME = "binance-key-wizard"
@@ -81,6 +82,9 @@ class KeyRecord:
     key_type: str = "hmac"
     fingerprint: str = ""
     service: str = DEFAULT_SERVICE
+    # The store's URI (wizard.stores.uri; never a secret). None in records written before
+    # there were other stores: those keys are in the keyring under ``service``.
+    store: str | None = None
     created_at: datetime = field(default_factory=utcnow)
     last_verified_at: datetime | None = None
     permissions: dict[str, Any] = field(default_factory=dict)
@@ -94,8 +98,18 @@ class KeyRecord:
     # The last `check` (or wizard run): when, and whether it failed. Older files lack them.
     last_checked_at: datetime | None = None
     last_check_failed: bool = False
+    # True from just before the secret is written until the stored copy is verified: a record
+    # still pending later means that run died, and `check`/`review` say so (wizard/adding.py).
+    pending: bool = False
     # Fields written by a newer version: kept so rewriting the file never drops them.
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def store_uri(self) -> str:
+        """Where the key lives: ``store``, else the keyring service it was stored under."""
+        if self.store:
+            return self.store
+        return "keyring" if self.service == DEFAULT_SERVICE else f"keyring:{self.service}"
 
     @property
     def last_rotated_at(self) -> datetime:
@@ -141,7 +155,49 @@ class KeyRecord:
             values.pop("created_at", None)
         if not isinstance(values.get("permissions", {}), dict) or not isinstance(values.get("rotations", []), list):
             raise ValueError(f"record {values['label']!r} has malformed permissions or rotations")
+        _check_field_types(values)
         return cls(**values, extra={k: v for k, v in data.items() if k not in known})
+
+
+_ENVS = ("live", "testnet", "demo", "custom", "sim")
+_OPTIONAL_STR = ("base_url", "profile", "store")
+
+
+def _check_field_types(values: dict[str, Any]) -> None:
+    """Refuse values of the wrong kind with a sentence naming record and field (a hand-edited
+    ``"rotation_days": "ninety"`` must not surface later as a TypeError deep in ``review``)."""
+    label = values["label"]
+
+    def bad(name: str, expected: str) -> ValueError:
+        return ValueError(f"record {label!r} has {name} = {values[name]!r}, expected {expected}")
+
+    for name in ("purpose", "fingerprint", "service"):
+        if name in values and not isinstance(values[name], str):
+            raise bad(name, "text")
+    for name in _OPTIONAL_STR:
+        if values.get(name) is not None and not isinstance(values[name], str):
+            raise bad(name, "text or null")
+    if "env" in values and values["env"] not in _ENVS:
+        raise bad("env", "one of " + ", ".join(_ENVS))
+    if values.get("env") in ("custom", "sim") and not values.get("base_url"):
+        raise ValueError(f"record {label!r} has env {values['env']!r} but no base_url")
+    if "key_type" in values and values["key_type"] not in ("hmac", "ed25519"):
+        raise bad("key_type", "hmac or ed25519")
+    days = values.get("rotation_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 36500):
+        raise bad("rotation_days", "a whole number of days (0-36500) or null")
+    for name in ("ip_restricted", "pending", "last_check_failed"):
+        if values.get(name) is not None and not isinstance(values[name], bool):
+            raise bad(name, "true, false or null")
+    if any(not isinstance(r, dict) for r in values.get("rotations", [])):
+        raise ValueError(f"record {label!r} has a malformed rotations list")
+    for entry in values.get("rotations", []):
+        try:
+            _parse_time(entry.get("at"))
+        except (TypeError, ValueError):
+            raise ValueError(f"record {label!r} has a rotation with an unreadable time") from None
+    if values.get("pending") is None:
+        values.pop("pending", None)
 
 
 def assert_no_secret(record: KeyRecord) -> None:
@@ -168,6 +224,10 @@ def assert_no_secret(record: KeyRecord) -> None:
         walk(getattr(record, f.name), f.name)
     if record.fingerprint and ("…" not in record.fingerprint or len(record.fingerprint) > 9):
         raise RegistryError("the fingerprint must be fingerprint(api_key), never the key", kind="secret")
+
+
+_IO_FIX = ("make the directory writable (or point XDG_CONFIG_HOME at one that is) and free some disk "
+           "space; keys already stored are not affected")
 
 
 def default_path(filename: str = "keys.json") -> Path:
@@ -200,6 +260,12 @@ class Registry:
         assert_no_secret(record)
         self._modify(lambda records: records.__setitem__(record.label, record))
 
+    def put_many(self, records: list[KeyRecord]) -> None:
+        """Add or replace several records in one locked write (an import, a fleet's set-up)."""
+        for record in records:
+            assert_no_secret(record)
+        self._modify(lambda current: current.update({r.label: r for r in records}))
+
     def remove(self, label: str) -> bool:
         """Drop ``label``'s record; False if there was none."""
         removed: list[bool] = []
@@ -209,6 +275,29 @@ class Registry:
     def update(self, label: str, **changes: Any) -> KeyRecord:
         """Change some fields of ``label``'s record (e.g. ``last_verified_at``)."""
         return self._change(label, lambda record: dataclasses.replace(record, **changes))
+
+    def update_many(self, changes: dict[str, tuple[str, dict[str, Any]]]) -> list[str]:
+        """Apply ``{label: (fingerprint, fields)}`` in one locked write (a fleet ``check``).
+
+        A label that is gone, or now holds another key (its fingerprint changed:
+        rotated by another run meanwhile), is skipped: what was read about the
+        old key must not land on the new one's record. Returns the labels changed.
+        """
+        done: list[str] = []
+
+        def apply(records: dict[str, KeyRecord]) -> None:
+            for label, (fp, fields) in changes.items():
+                record = records.get(label)
+                if record is None or record.fingerprint != fp:
+                    continue
+                new = dataclasses.replace(record, **fields)
+                assert_no_secret(new)
+                records[label] = new
+                done.append(label)
+
+        if changes:
+            self._modify(apply)
+        return done
 
     def record_rotation(
         self, label: str, old_fingerprint: str, new_fingerprint: str, at: datetime | None = None
@@ -246,7 +335,15 @@ class Registry:
             records = self._read()
             fn(records)
             doc = {"version": FILE_VERSION, "keys": {k: records[k].to_dict() for k in sorted(records)}}
-            self._write_atomic(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+            try:
+                self._write_atomic(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+            except OSError as exc:  # read-only config dir, disk full, quota: nothing was changed
+                raise RegistryError(f"can't write {self.path}: {exc.strerror or exc}; {_IO_FIX}",
+                                    kind="io") from None
+
+    def label_lock(self, label: str) -> LabelLock:
+        """The cross-process lock that makes "label is free" and "store it" one step (not yet held)."""
+        return LabelLock(self.path, label)
 
     # -- file handling --
     def _read(self) -> dict[str, KeyRecord]:
@@ -267,11 +364,15 @@ class Registry:
                     kind="version",
                 )
             return {label: KeyRecord.from_dict(rec) for label, rec in doc["keys"].items()}
-        except (ValueError, TypeError, AttributeError) as exc:
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
             reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        backup = self._backup(raw)
+        try:
+            backup: Path | None = self._backup(raw)
+            saved = f"A copy was saved as {backup}."
+        except OSError:  # a read-only config dir: report the damage all the same
+            backup, saved = None, "No copy could be saved (the directory is not writable)."
         raise RegistryError(
-            f"{self.path} is damaged ({reason}). A copy was saved as {backup}. Fix the file or move it "
+            f"{self.path} is damaged ({reason}). {saved} Fix the file or move it "
             "away, then run again (keys in the keyring are not affected).",
             kind="corrupt",
             backup=backup,
@@ -311,17 +412,18 @@ class Registry:
             except OSError:
                 pass
             raise
-        _fsync_directory(directory)
+        fsync_directory(directory)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """An exclusive lock on ``keys.json.lock`` around a read-modify-write."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = open_lock_file(self.path.with_name(self.path.name + ".lock"))
+        except LockError as exc:
+            raise RegistryError(f"{exc.strerror}; {_IO_FIX}", kind="io") from None
         try:
             deadline = time.monotonic() + self.lock_timeout
-            while not _try_lock(fd):
+            while not try_lock(fd):
                 if time.monotonic() >= deadline:
                     raise RegistryError(
                         f"another binance-key-wizard is writing {self.path}; try again when it finishes",
@@ -331,46 +433,6 @@ class Registry:
             try:
                 yield
             finally:
-                _unlock(fd)
-        finally:
-            os.close(fd)
-
-
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        os.lseek(fd, 0, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-    def _fsync_directory(directory: Path) -> None:
-        pass  # Windows can't open a directory for fsync; os.replace is durable enough there
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-    def _fsync_directory(directory: Path) -> None:
-        # Make the rename itself durable: without this a power cut can bring back the old file.
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
+                unlock(fd)
         finally:
             os.close(fd)

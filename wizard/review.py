@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wizard import lifecycle
+from wizard.text import printable, printable_lines
 
 if TYPE_CHECKING:
     from wizard.lifecycle import KeyCheck
@@ -68,6 +69,10 @@ class ReviewRow:
     next_date_at: str | None = None
     next_date: str = "-"  # the earliest date that matters, with what happens then and why
     last_check_failed: bool = False
+    pending: bool = False  # an add that never finished (see wizard/adding.py)
+    store: str = "keyring"
+    # Facts this machine's registry does not know (a key found in a shared store, e.g. by `review --store`).
+    unrecorded: tuple[str, ...] = ()
 
     def cells(self) -> tuple[str, ...]:
         """The table's cells, in :data:`COLUMNS` order."""
@@ -85,7 +90,8 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
     """What the review says about one record."""
     from wizard.key_dates import dates_of_record, earliest
 
-    created = _dt(record.key_created_at)  # Binance's createTime when known
+    unrecorded = tuple(record.extra.get("unrecorded") or ())
+    created = None if "created_at" in unrecorded else _dt(record.key_created_at)  # Binance's createTime when known
     verified = _dt(record.last_verified_at)
     expires = _dt(record.trading_expires_at)
     due = record.rotation_due_at
@@ -98,7 +104,7 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         created_at=_iso(created),
         age=_span(now - created) if created else "?",
         last_verified_at=_iso(verified),
-        last_verified=_verified(record, verified, now),
+        last_verified="UNFINISHED" if record.pending else ("not here" if unrecorded else _verified(record, verified, now)),
         permissions=permissions_summary(record.permissions),
         ip_restriction={True: "restricted", False: "NONE"}.get(record.ip_restricted, "?"),
         trading_expires_at=_iso(expires),
@@ -109,6 +115,9 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
         next_date_at=_iso(first.at) if first else None,
         next_date=first.sentence(now) if first else "-",
         last_check_failed=bool(record.last_check_failed),
+        pending=bool(record.pending),
+        store=record.store_uri,
+        unrecorded=unrecorded,
     )
 
 
@@ -146,18 +155,24 @@ def render_table(rows: Sequence[ReviewRow]) -> str:
     overdue = [row.label for row in rows if row.rotation_overdue]
     if overdue:
         lines.append(f"Rotation due: {', '.join(overdue)}. Run `binance-key-wizard rotate LABEL`.")
+    unfinished = [row.label for row in rows if row.pending]
+    if unfinished:
+        lines.append("")
+        lines.append(f"Unfinished add (the run stopped before the key was verified): {', '.join(unfinished)}. "
+                     "Run `binance-key-wizard check LABEL` to see what was left, then add it again or "
+                     "`binance-key-wizard forget LABEL`.")
     return "\n".join(lines)
 
 
 def print_table(records: Iterable[KeyRecord], stream: TextIO | None = None) -> None:
     """The review as a plain table (for pipes and files)."""
-    print(render_table(review_rows(records)), file=stream or sys.stdout)
+    _emit(render_table(review_rows(records)), stream or sys.stdout)
 
 
 def print_json(records: Iterable[KeyRecord], stream: TextIO | None = None) -> None:
     """The review as ``{"keys": [row, ...]}``."""
     rows = [asdict(row) for row in review_rows(records)]
-    print(json.dumps({"keys": rows}, indent=2), file=stream or sys.stdout)
+    print(json.dumps(clean_json({"keys": rows}), indent=2), file=stream or sys.stdout)
 
 
 # --- check/add results -----------------------------------------------------------------------
@@ -179,12 +194,12 @@ class Printer:
             self._json(check.as_json())
             return
         if check.ok:
-            print(f"{self.ok_mark} Stored {check.label!r}: {describe(check)} — verified on {env_title}.",
-                  file=self.stdout)
+            _emit(f"{self.ok_mark} Stored {check.label!r}: {describe(check)} — verified on {env_title}.",
+                  self.stdout)
             self._findings(check, self.stdout)
         else:
-            print(f"{self.bad_mark} Not stored {check.label!r}: {STATUS.get(check.exit_code, 'failed')} "
-                  f"(exit {check.exit_code}).", file=self.stderr)
+            _emit(f"{self.bad_mark} Not stored {check.label!r}: {STATUS.get(check.exit_code, 'failed')} "
+                  f"(exit {check.exit_code}).", self.stderr)
             self._findings(check, self.stderr)
 
     def check_results(self, checks: Sequence[KeyCheck]) -> int:
@@ -196,14 +211,14 @@ class Printer:
         for c in checks:
             name = c.label or "(all keys)"
             if c.ok:
-                print(f"{self.ok_mark} {name}: ok — {describe(c)}", file=self.stdout)
+                _emit(f"{self.ok_mark} {name}: ok — {describe(c)}", self.stdout)
             else:
-                print(f"{self.bad_mark} {name}: {STATUS.get(c.exit_code, 'failed')} (exit {c.exit_code})",
-                      file=self.stdout)
+                _emit(f"{self.bad_mark} {name}: {STATUS.get(c.exit_code, 'failed')} (exit {c.exit_code})",
+                      self.stdout)
             self._findings(c, self.stdout)
         if len(checks) > 1:
             failing = sum(1 for c in checks if not c.ok)
-            print(f"{len(checks)} keys checked, {failing} failing; exit {worst}.", file=self.stdout)
+            _emit(f"{len(checks)} keys checked, {failing} failing; exit {worst}.", self.stdout)
         return worst
 
     def usage_error(self, label: str | None, exc: Any) -> None:
@@ -215,18 +230,35 @@ class Printer:
 
     def error(self, message: str, fix: str = "") -> None:
         """An error line (and what to do) on stderr."""
-        print(f"error: {message}", file=self.stderr)
+        _emit(f"error: {message}", self.stderr)
         if fix:
-            print(f"  fix: {fix}", file=self.stderr)
+            _emit(f"  fix: {fix}", self.stderr)
 
     def _findings(self, check: KeyCheck, stream: TextIO) -> None:
         for f in check.findings:
-            print(f"    {f.severity:<5}  {f.id}: {f.message}", file=stream)
+            _emit(f"    {f.severity:<5}  {f.id}: {f.message}", stream)
             if f.fix:
-                print(f"           fix: {f.fix}", file=stream)
+                _emit(f"           fix: {f.fix}", stream)
 
     def _json(self, payload: dict[str, Any]) -> None:
-        print(json.dumps(payload, indent=2, default=str), file=self.stdout)
+        _emit(json.dumps(clean_json(payload), indent=2, default=str), self.stdout)
+
+
+def _emit(text: str, stream: TextIO) -> None:
+    """Print the app's own lines; anything inside them that came from outside (an
+    exchange message, a header) loses its control characters on the way out."""
+    print(printable_lines(text), file=stream)
+
+
+def clean_json(value: Any) -> Any:
+    """``value`` with every string (keys included) passed through :func:`printable`."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {clean_json(k) if isinstance(k, str) else k: clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    return value
 
 
 def describe(check: KeyCheck) -> str:

@@ -32,6 +32,7 @@ class WizardSession:
     purpose: Purpose = "read"
     profile: Profile | None = None
     rotating_label: str | None = None  # set when the run replaces an existing key
+    store_uri: str | None = None  # --store, or chosen on the store step (None: profile, else keyring)
     checklist: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(CHECKLIST_ITEMS, False))
     label: str = ""
     api_key: str = ""

@@ -46,6 +46,8 @@ class StoredKey:
             raise ValueError(f"unsupported key type {self.key_type!r}: use hmac or ed25519")
         if not isinstance(self.api_key, str) or not self.api_key.strip():
             raise ValueError("the API key is empty")
+        if not isinstance(self.env, str) or not (self.base_url is None or isinstance(self.base_url, str)):
+            raise ValueError("env and base_url must be text")
         environment_for(self.env, self.base_url)  # validates env/base_url together
 
     @classmethod
@@ -89,7 +91,7 @@ class StoredKey:
         """Parse a keyring password; ValueError (never quoting it) if it is not ours."""
         try:
             data = json.loads(document.reveal())
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             data = None  # raise outside: JSONDecodeError.doc holds the whole document
         if not isinstance(data, dict) or "api_key" not in data:
             raise ValueError("the keyring entry is not a binance-key-wizard key document")
@@ -102,6 +104,8 @@ class StoredKey:
             raise ValueError(f"the keyring entry has no {'secret' if key_type == 'hmac' else 'private key'}")
         try:
             return cls(data["api_key"], key_type, Secret(value), data.get("env", "live"), data.get("base_url"))
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"the keyring entry is damaged: {exc}") from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else "a field has the wrong type"
+        # Outside the except: a chained exception could quote the document.
+        raise ValueError(f"the keyring entry is damaged: {reason}")
 

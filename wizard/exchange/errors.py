@@ -21,8 +21,8 @@ from wizard.exchange.model import Environment, Problem, ProblemKind
 
 # What the failed request was for; it changes what a failure means.
 #   "read"     any read (default)
-#   "key_read" a signed read that needs no permission (apiRestrictions on /sapi):
-#              a -2015 there points at the IP allowlist
+#   "key_read" apiRestrictions on /sapi, a USER_DATA read: a -2015 there is the IP
+#              allowlist or Enable Reading being off (Binance's answer is the same)
 #   "order"    a POST/DELETE that changes state: a lost answer means "status unknown"
 Context = Literal["read", "key_read", "order"]
 
@@ -99,7 +99,7 @@ def _key_problem(
     if code == -1022:
         return m.signature_invalid(code, status)
     if code == -2015 and context == "key_read" and (env is None or env.has_sapi):
-        # apiRestrictions needs no permission: what's left is the IP (or a wrong site).
+        # apiRestrictions needs Enable Reading: the IP or Reading (or a wrong site).
         return m.ip_not_allowed_problem(msg=text, env=env, code=code, status=status)
     if code in (-2015, -1002):
         return m.key_rejected_problem(msg=text, env=env, code=code, status=status)

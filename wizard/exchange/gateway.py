@@ -25,6 +25,7 @@ trade_refusal_probe        POST order/test (fixed shape, no lookups)    1
 place_and_cancel_probe     exchangeInfo, avgPrice, balance, order,      20+2+5+1
                            openOrders, DELETE order, openOrders         +6+1+6
 confirm_key_dead           apiRestrictions (no /sapi: GET account)      1 (20)
+                           (only -2008 on /sapi proves deletion)
 =========================  ===========================================  ======
 
 What is the same whichever key asks is shared by every gateway made with the
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.exchange import trading
 from wizard.exchange.errors import Context
+from wizard.exchange.messages import death_unproven
 from wizard.exchange.model import (
     AccountFacts,
     Balance,
@@ -71,8 +73,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Gateway", "TradeRefusal"]
 
-# What confirm_key_dead accepts as "the exchange no longer takes this key".
-DEAD_KINDS = frozenset({ProblemKind.KEY_INVALID, ProblemKind.KEY_REJECTED, ProblemKind.KEY_FORMAT})
+# Refusals of a key that do not, by themselves, prove it was deleted (see confirm_key_dead).
+REFUSED_KINDS = frozenset(
+    {ProblemKind.KEY_INVALID, ProblemKind.KEY_REJECTED, ProblemKind.KEY_FORMAT,
+     ProblemKind.IP_NOT_ALLOWED, ProblemKind.READ_REFUSED, ProblemKind.PERMISSION_MISSING,
+     ProblemKind.SIGNATURE_INVALID}
+)
 
 # How long shared market facts are reused (seconds). Filters change rarely, and
 # an order refused by a filter drops them at once. The probe bids about half the
@@ -220,23 +226,29 @@ class Gateway:
     async def confirm_key_dead(self) -> Problem | None:
         """For rotation: is the old key gone from the exchange?
 
-        Returns the Problem when Binance refuses the key (-2008, -2015, -2014):
-        dead. Returns None when a signed read works: still alive. Raises
-        :class:`ExchangeError` for anything else (network, 5xx, rate limit):
-        unknown is not dead.
+        Returns the -2008 Problem when ``/sapi`` answers "Invalid Api-Key ID.":
+        the one answer that proves deletion. Returns None when a signed read
+        works: still alive. Any other refusal raises :class:`ExchangeError`
+        with a :attr:`ProblemKind.UNPROVEN` problem saying why it proves
+        nothing: a -2015 also meets a live key from an IP outside its
+        allowlist, and where there is no /sapi (testnet, demo) a deleted key
+        gets -2015 too, so deletion can't be proven there at all. Network,
+        5xx and rate limits raise their own problem: unknown is not dead.
         """
         problem = None
         try:
             if self.env.has_sapi:
-                await self.signed("get", "account/apiRestrictions", sapi=True)
+                await self.signed("get", "account/apiRestrictions", sapi=True, context="key_read")
             else:
                 await self.account_read()
         except ExchangeError as err:
             problem = err.problem
         if problem is None:
             return None
-        if problem.kind in DEAD_KINDS:
+        if self.env.has_sapi and problem.kind is ProblemKind.KEY_INVALID and problem.code == -2008:
             return problem
+        if problem.kind in REFUSED_KINDS:
+            problem = death_unproven(problem, self.env)
         raise ExchangeError(problem) from None
 
     # -- building blocks shared with wizard.exchange.trading ---------------

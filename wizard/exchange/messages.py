@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timezone
 
 from wizard.exchange.model import Environment, Problem, ProblemKind
+from wizard.text import printable
 
 _REQUEST_IP = re.compile(r"request ip:\s*([0-9A-Fa-f.:]+)")
 # Long hex or base64 runs (signatures, keys) are cut out of any text we echo.
@@ -23,8 +24,8 @@ ORDER_UNKNOWN = (
 
 
 def echo(text: str, limit: int = 160) -> str:
-    """Binance's own message, safe to show: long tokens removed, trimmed."""
-    cleaned = _LONG_TOKEN.sub("…", text or "").strip().rstrip(".")
+    """Binance's own message, safe to show: no control characters, long tokens removed, trimmed."""
+    cleaned = _LONG_TOKEN.sub("…", printable(text)).strip().rstrip(".")
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
@@ -61,19 +62,64 @@ def ip_not_allowed_problem(
     *, msg: str | None = None, env: Environment | None = None, code: int | None = -2015,
     status: int | None = 401,
 ) -> Problem:
-    """-2015 on a read that needs no permission: the IP allowlist is the likely cause."""
+    """-2015 on ``apiRestrictions``: the IP allowlist, or Enable Reading being off.
+
+    apiRestrictions is a USER_DATA endpoint, so a key without Enable Reading is
+    refused exactly like a key called from an IP outside its allowlist; nothing
+    in Binance's answer tells the two apart, so the message names both.
+    """
     ip = request_ip(msg)
     where = f" ({ip})" if ip else ""
     return Problem(
-        ProblemKind.IP_NOT_ALLOWED,
-        f"Binance refused this key from this computer's IP address{where}. Reading the key's "
-        "own settings needs no special permission, so the key's IP allowlist is the likely "
-        f"cause. If the key has no IP restriction, {wrong_site_hint(env)}",
-        f"In API Management, edit the key's IP access restrictions and add this computer's "
-        f"public IP address{where} (or your bot server's), then try again.",
+        ProblemKind.READ_REFUSED,
+        "Binance refused to show this key's settings to this computer"
+        f"{where}. Either 'Enable Reading' is off for this key (reading its settings needs it), "
+        f"or this computer's IP address isn't on the key's list of trusted IPs. If neither, "
+        f"{wrong_site_hint(env)}",
+        "In API Management → Edit restrictions, make sure 'Enable Reading' is ticked, and that "
+        f"the key's trusted IPs include this computer's public IP address{where} (or your bot "
+        "server's), then try again.",
         code=code,
         status=status,
     )
+
+
+def death_unproven(problem: Problem, env: Environment) -> Problem:
+    """Rotation: the old key was refused, but not in the one way that proves it deleted.
+
+    Only -2008 "Invalid Api-Key ID." on /sapi proves deletion. A live key gets
+    -2015 from an IP outside its allowlist (or without Enable Reading), and on
+    /api (testnet, demo) a deleted key gets -2015 as well.
+    """
+    said = f"Binance refused the old key ({_code_text(problem)})"
+    if not env.has_sapi:
+        return Problem(
+            ProblemKind.UNPROVEN,
+            f"{said}, but {env.title} cannot prove that a key was deleted: it refuses a deleted "
+            "key and a key called from an IP outside its allowlist with the same answer.",
+            f"Check in {env.title}'s API Management that the old key is no longer listed. The new "
+            "key is stored and works; you can finish here.",
+            code=problem.code,
+            status=problem.status,
+        )
+    if problem.kind is ProblemKind.SIGNATURE_INVALID:
+        why = ". Binance still knows this API key (only the signature was refused), so it exists."
+    else:
+        why = (", but that doesn't prove it was deleted: a live key is refused the same way from "
+               "an IP address that isn't on its allowlist, or when 'Enable Reading' is off. Only "
+               "Binance's 'Invalid Api-Key ID' (-2008) proves a key was deleted.")
+    return Problem(
+        ProblemKind.UNPROVEN,
+        said + why,
+        "Delete the old key itself in API Management (removing IPs or permissions isn't enough); "
+        "the wizard keeps checking until Binance answers 'Invalid Api-Key ID'.",
+        code=problem.code,
+        status=problem.status,
+    )
+
+
+def _code_text(problem: Problem) -> str:
+    return f"code {problem.code}" if problem.code is not None else f"HTTP {problem.status}"
 
 
 def permission_missing_problem(

@@ -94,6 +94,7 @@ class ProblemKind(enum.Enum):
     IP_NOT_ALLOWED = "ip_not_allowed"  # -2015, probe says IP
     PERMISSION_MISSING = "permission_missing"  # -2015, probe says permission
     KEY_REJECTED = "key_rejected"  # -2015, cannot tell which
+    READ_REFUSED = "read_refused"  # -2015 on apiRestrictions: IP allowlist or Enable Reading off
     CLOCK_SKEW = "clock_skew"  # -1021
     RATE_LIMITED = "rate_limited"  # 429 / -1003
     BANNED = "banned"  # 418
@@ -104,6 +105,7 @@ class ProblemKind(enum.Enum):
     SERVER_ERROR = "server_error"  # 5xx: status unknown
     TIMEOUT = "timeout"
     UNREACHABLE = "unreachable"  # DNS, refused, reset
+    UNPROVEN = "unproven"  # an answer that proves nothing either way (a -2015 is not -2008)
     UNKNOWN = "unknown"  # any other Binance code
 
     @property
@@ -120,6 +122,7 @@ _KEY_REJECTIONS = frozenset(
         ProblemKind.IP_NOT_ALLOWED,
         ProblemKind.PERMISSION_MISSING,
         ProblemKind.KEY_REJECTED,
+        ProblemKind.READ_REFUSED,
     }
 )
 
@@ -129,7 +132,8 @@ class Problem:
     """A failure in plain language: what happened, and what the user can do.
 
     ``code`` is Binance's error code when there was one; ``status`` the HTTP
-    status. Messages never contain the secret or a signature.
+    status. Messages never contain the secret or a signature, and are one line
+    of printable text (:func:`wizard.text.printable`).
     """
 
     kind: ProblemKind
@@ -138,6 +142,14 @@ class Problem:
     code: int | None = None
     status: int | None = None
     retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        # Messages quote the server (its msg, a Location): whatever built this
+        # Problem, no control or escape character from the network survives.
+        from wizard.text import printable
+
+        object.__setattr__(self, "message", printable(self.message))
+        object.__setattr__(self, "fix", printable(self.fix))
 
     @property
     def exit_code(self) -> int:

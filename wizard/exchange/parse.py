@@ -8,11 +8,13 @@ instead of guessing. The one exception leans safe: an unknown ``enable*`` or
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from wizard.exchange.model import RESTRICTION_FIELDS, AccountFacts, Balance, KeyPermissions
+from wizard.text import printable
 
 _UNKNOWN_FLAG_PREFIXES = ("enable", "permits")
 
@@ -33,7 +35,7 @@ def parse_restrictions(data: Any) -> KeyPermissions:
         elif isinstance(name, str) and name.startswith(_UNKNOWN_FLAG_PREFIXES):
             # Anything we can't name but the exchange says is on counts as unwanted.
             if as_bool(value) is True:
-                unknown.append(name)
+                unknown.append(printable(name, limit=60))  # a field name, shown as is: clean it
     return KeyPermissions(
         confirmed=True,
         unknown_enabled=tuple(sorted(unknown)),
@@ -70,7 +72,7 @@ def parse_account_facts(status: Any, trading: Any, addresses: Any) -> AccountFac
         total = len(entries)
         whitelisted = sum(1 for a in entries if as_bool(a.get("whiteStatus")) is True)
     return AccountFacts(
-        status=status_text if isinstance(status_text, str) else None,
+        status=printable(status_text, limit=60) if isinstance(status_text, str) else None,
         trading_locked=locked,
         whitelisted_addresses=whitelisted,
         total_addresses=total,
@@ -82,7 +84,13 @@ def server_time_ms(data: Any) -> int:
     value = data.get("serverTime") if isinstance(data, dict) else None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UnexpectedAnswer("time did not return serverTime")
+    # NaN, 1e400 (JSON's infinity) or a clock centuries off is garbage, not a time to sync to.
+    if not (math.isfinite(value) and 0 < value < _YEAR_3000_MS):
+        raise UnexpectedAnswer("time returned a serverTime that is not a time")
     return int(value)
+
+
+_YEAR_3000_MS = 32503680000000
 
 
 def order_ids_of(data: Any) -> set[int]:
@@ -140,5 +148,5 @@ def _balances(rows: list[Any]) -> list[Balance]:
         free = decimal_or_zero(row.get("free"))
         locked = decimal_or_zero(row.get("locked")) + decimal_or_zero(row.get("freeze"))
         if free > 0 or locked > 0:
-            out.append(Balance(row["asset"], free, locked))
+            out.append(Balance(printable(row["asset"], limit=20), free, locked))
     return sorted(out, key=lambda b: b.asset)

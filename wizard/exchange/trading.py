@@ -172,7 +172,8 @@ async def _place_see_cancel(gw: Gateway, order: PlannedOrder, client_id: str) ->
 
 
 async def explain_trade_refusal(gw: Gateway, problem: Problem, symbol: str) -> Problem:
-    """Turn a -2015 on an order into PERMISSION_MISSING or IP_NOT_ALLOWED when a read can tell."""
+    """Turn a -2015 on an order into PERMISSION_MISSING when a read works, or into the read's
+    own refusal (READ_REFUSED: IP allowlist or Enable Reading) when it doesn't."""
     if problem.kind is not ProblemKind.KEY_REJECTED:
         return problem
     if gw.env.has_sapi:
@@ -180,7 +181,9 @@ async def explain_trade_refusal(gw: Gateway, problem: Problem, symbol: str) -> P
             try:
                 await gw.read_permissions()  # apiRestrictions: w1, needs no permission
             except ExchangeError as err:
-                return err.problem if err.problem.kind is ProblemKind.IP_NOT_ALLOWED else problem
+                # Refused too: the IP allowlist or Enable Reading, not (only) trading.
+                read_refusal = (ProblemKind.IP_NOT_ALLOWED, ProblemKind.READ_REFUSED)
+                return err.problem if err.problem.kind in read_refusal else problem
         perms = gw.permissions
         if perms is not None and perms.spot_trading is True:
             return symbol_not_allowed(symbol, problem)

@@ -15,6 +15,8 @@
   this computer's clock, not to a key: gateways made with the same
   :class:`Environment` object reuse it for :data:`OFFSET_TTL` (see
   :func:`shared_cache`), so a wizard run syncs once, not once per step.
+* Redirects are never followed and answers are read up to a size cap
+  (:mod:`wizard.exchange.hostile`): a key is never forwarded to another host.
 * Failures leave as :class:`ExchangeError` raised outside any ``except`` block,
   so neither ``__cause__`` nor ``__context__`` drags python-binance's exception
   (which holds the request, URL and headers) into a traceback.
@@ -33,8 +35,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from wizard.exchange.errors import Context, is_transient, problem_from_exception
+from wizard.exchange.hostile import client_options, hostile_problem
 from wizard.exchange.messages import banned, clock_skew_problem, rate_limited
 from wizard.exchange.model import Environment, ExchangeError, KeyMaterial, Problem, ProblemKind
+from wizard.exchange.pacing import pacer_for
 from wizard.exchange.parse import UnexpectedAnswer, server_time_ms
 from wizard.secret import Secret
 
@@ -203,23 +207,33 @@ class Transport:
             if not self._synced:
                 await self.sync_time()
         attempt, resynced = 0, False
+        pacer = pacer_for(self.env.api_url)
         while True:
-            cooling = cooling_down(self.env.api_url)
-            if cooling is not None:
-                raise ExchangeError(cooling)
-            attempt += 1
-            self._requests += 1
+            await pacer.admit(self.offset_ms)  # waits for the next window near the limit
+            response: Any = None
             try:
-                result = await asyncio.wait_for(request(client), self.timeout)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a Problem
-                self._note_weight(getattr(exc, "response", None))
-                problem = problem_from_exception(exc, context=context, env=self.env)
-                retry = method == "GET" and attempt <= self.retries and is_transient(exc)
-            else:
-                self._note_weight(client.response)
-                return result
-            if problem.kind in (ProblemKind.RATE_LIMITED, ProblemKind.BANNED) and problem.retry_after:
-                _COOL_DOWN[self.env.api_url] = (time.monotonic() + problem.retry_after, problem)
+                cooling = cooling_down(self.env.api_url)
+                if cooling is not None:
+                    raise ExchangeError(cooling)
+                attempt += 1
+                self._requests += 1
+                try:
+                    result = await asyncio.wait_for(request(client), self.timeout)
+                except Exception as exc:  # noqa: BLE001 - every failure becomes a Problem
+                    response = getattr(exc, "response", None)
+                    problem = hostile_problem(exc) or problem_from_exception(exc, context=context, env=self.env)
+                    retry = method == "GET" and attempt <= self.retries and is_transient(exc)
+                else:
+                    response = client.response
+                    return result
+            finally:  # also on cancellation: the pacer must not count it in flight forever
+                self._note_weight(response)
+                pacer.answered(getattr(response, "headers", None), self.offset_ms)
+            if problem.kind in (ProblemKind.RATE_LIMITED, ProblemKind.BANNED):
+                # Every later request of this process waits it out; with no Retry-After,
+                # the rest of the minute (429) or Binance's shortest ban (418).
+                wait = problem.retry_after or (60.0 if problem.kind is ProblemKind.RATE_LIMITED else 120.0)
+                _COOL_DOWN[self.env.api_url] = (time.monotonic() + wait, problem)
             if problem.kind is ProblemKind.CLOCK_SKEW and signed:
                 if not resynced:
                     resynced = True
@@ -249,15 +263,16 @@ class Transport:
         from binance import AsyncClient  # lazy: ~0.6 s, never before the first frame
 
         key = self._key
+        options = client_options()  # no redirects, capped bodies (wizard/exchange/hostile.py)
         if key is None:
-            client = AsyncClient()
+            client = AsyncClient(**options)
         elif not _API_KEY.fullmatch(key.api_key):
             raise ExchangeError(bad_api_key())
         elif key.key_type == "ed25519":
-            client = _ed25519_client(AsyncClient, key.api_key, key.secret)
+            client = _ed25519_client(AsyncClient, key.api_key, key.secret, options)
         else:
             # reveal() only here, straight into the client: no local holds the value.
-            client = AsyncClient(api_key=key.api_key, api_secret=key.secret.reveal())
+            client = AsyncClient(api_key=key.api_key, api_secret=key.secret.reveal(), **options)
         client.API_URL = self.env.api_url
         # Where there is no /sapi, point /sapi calls at a path that can't exist
         # on the real exchange rather than at api.binance.com.
@@ -278,8 +293,12 @@ class Transport:
 
 
 def forget_cool_downs() -> None:
-    """Drop every rate-limit/ban wait (tests: a new simulator may reuse an old one's port)."""
+    """Drop every rate-limit/ban wait and pacing reading (tests: a new simulator may reuse
+    an old one's port)."""
+    from wizard.exchange.pacing import forget_pacers
+
     _COOL_DOWN.clear()
+    forget_pacers()
 
 
 def cooling_down(api_url: str) -> Problem | None:
@@ -319,7 +338,7 @@ async def load_python_binance() -> None:
         await asyncio.to_thread(_import_python_binance)
 
 
-def _ed25519_client(client_cls: Any, api_key: str, secret: Secret) -> Any:
+def _ed25519_client(client_cls: Any, api_key: str, secret: Secret, options: dict[str, Any]) -> Any:
     """An AsyncClient signing with an Ed25519 private key (PEM text).
 
     The PEM is normalised again here (CRLF, padding, a PKCS#8 v2 that also
@@ -335,7 +354,7 @@ def _ed25519_client(client_cls: Any, api_key: str, secret: Secret) -> Any:
         reason = str(err)
     if reason is not None:
         raise ExchangeError(bad_private_key(reason))
-    client = client_cls(api_key=api_key, private_key=pem.reveal())
+    client = client_cls(api_key=api_key, private_key=pem.reveal(), **options)
     if client._is_rsa:  # defensive: the canonical form is always short enough
         raise ExchangeError(bad_private_key())
     return client

@@ -1,8 +1,11 @@
 """Rotation's last step: delete the OLD key in Binance, and prove the exchange rejects it.
 
-The wizard polls (and the user can Re-check) until the old key is refused
-(-2008 / -2015). An unreachable exchange is never taken as proof. Only then
-is the rotation recorded in the registry.
+The wizard polls (and the user can Re-check) until /sapi answers -2008
+"Invalid Api-Key ID." for the old key: the only answer that proves deletion.
+A -2015 is not proof (a live key gets it from an IP outside its allowlist),
+and an unreachable exchange never is. Only with the proof is the rotation
+recorded in the registry. Where there is no /sapi (testnet, demo) deletion
+can't be proven: the screen says so and lets the user finish unrecorded.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from textual.containers import Horizontal
 from textual.markup import escape
 from textual.widgets import Button, Static
 
+from wizard.exchange.model import ProblemKind
 from wizard.messages import ExchangeFailed, OldKeyChecked, RotationRecorded
 from wizard.screens.base import StepScreen
 from wizard.widgets.status import Busy, ProblemBox
@@ -35,6 +39,7 @@ class RetireScreen(StepScreen):
     def __init__(self) -> None:
         super().__init__()
         self._status = ""
+        self._unprovable = False  # no /sapi here: deletion can never be proven
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="retire-intro")
@@ -55,7 +60,8 @@ class RetireScreen(StepScreen):
             f"The new key is stored under [b]{escape(session.label)}[/b] and works. Now delete the OLD key in "
             f"Binance so nobody can use it: API Management → the key [b]{old_fp}[/b] → [b]Delete[/b].\n"
             f"The wizard checks every {POLL_SECONDS:g} seconds (press r to check now) until Binance rejects "
-            "the old key. If you stop now, the new key stays stored; delete the old one yourself.")
+            "the old key (only 'Invalid Api-Key ID' proves it was deleted). If you stop now, the new "
+            "key stays stored; delete the old one yourself.")
         if wizard.old_key is None:
             self._status = ("[$warning]The old key could not be loaded from the keyring, so its deletion "
                             "can't be checked here. Delete it in Binance.[/]")
@@ -129,12 +135,13 @@ class RetireScreen(StepScreen):
                             "the wizard keeps checking.")
         else:
             code = f" (code {message.dead.code})" if message.dead.code is not None else ""
-            self._status = f"[$success]✓ Binance rejects the old key{code}: it is dead.[/] Recording…"
+            self._status = (f"[$success]✓ Binance no longer knows the old key{code}: it was "
+                            "deleted.[/] Recording…")
         self._show()
 
     def on_rotation_recorded(self, message: RotationRecorded) -> None:
         self.wizard.rotation_done = True
-        self._status = ("[$success]✓ Binance rejects the old key: it is dead.[/]\n"
+        self._status = ("[$success]✓ Binance no longer knows the old key: it was deleted.[/]\n"
                         f"[$success]✓ Rotation of {escape(message.label)} recorded.[/]")
         self._show()
 
@@ -142,6 +149,9 @@ class RetireScreen(StepScreen):
         self.query_one(Busy).stop()
         problem = message.problem
         title = "Could not record the rotation" if message.stage == "record" else "Not verified"
+        if problem.kind is ProblemKind.UNPROVEN and not self.session.env.has_sapi:
+            self._unprovable = True
+            title = "Can't be proven here"
         self.query_one(ProblemBox).show_problem(title, problem.message, problem.fix)
         self._show()
 
@@ -157,7 +167,7 @@ class RetireScreen(StepScreen):
         return False
 
     def can_go_next(self) -> tuple[bool, str]:
-        if self.wizard.rotation_done or self.wizard.old_key is None:
+        if self.wizard.rotation_done or self.wizard.old_key is None or self._unprovable:
             return True, ""
         return False, "Waiting for Binance to reject the old key…"
 

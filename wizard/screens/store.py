@@ -1,4 +1,8 @@
-"""Step 5: the secret goes into the OS keyring, is read back, and the stored copy signs a call.
+"""Step 5: the secret goes into the store, is read back, and the stored copy signs a call.
+
+The store is the OS keyring unless a store URI was given (``--store``, the
+profile's ``[store] uri``, or the field on this screen, checked by the same
+parser): systemd credentials or Vault/OpenBao go through the same protocol.
 
 Only after all of that is the registry written (non-secret facts, atomically)
 and the secret dropped from memory. A failure after the keyring write undoes
@@ -14,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from wizard.exchange.model import KeyPermissions
 from wizard.messages import KeyringChecked, KeyStored, StoreFailed
@@ -49,7 +53,9 @@ def checked_text(backend: str) -> str:
 
 
 def backend_label(vault: Any) -> str:
-    """A person-readable name for the vault's keyring backend."""
+    """A person-readable name for the store (for the keyring: its backend)."""
+    if not hasattr(vault, "backend_name"):
+        return vault.describe()
     name = vault.backend_name
     module = name.rsplit(".", 1)[0]
     friendly = FRIENDLY_BACKENDS.get(module)
@@ -62,6 +68,7 @@ class StoreScreen(StepScreen):
     STEP = "store"
     HEADING = "5 · Store the key in the OS keyring"
     BINDINGS = [Binding("s", "store", "Store")]
+    AUTO_FOCUS = "#store"  # "s" stores; the store field takes keys only once chosen
     KEY_BUTTONS = {**StepScreen.KEY_BUTTONS, "s": "#store"}
 
     def __init__(self) -> None:
@@ -76,12 +83,18 @@ class StoreScreen(StepScreen):
                      "then reads it back, compares it, and proves the stored copy works with one signed "
                      "call. Your bot loads it from there.", id="store-intro")
         yield Static(id="where")
+        yield Static("[$text-muted]Store (type another URI and press Enter to change it):[/]", id="store-uri-label")
+        yield Input(id="store-uri", placeholder="keyring · systemd-creds:/DIR · vault+https://HOST:PORT/MOUNT/PREFIX")
         yield Static(id="progress")
         yield Busy(id="busy")
         yield ProblemBox(id="problem")
         yield Button("Store the key (s)", id="store", variant="primary")
 
     def setup(self) -> None:
+        field = self.query_one("#store-uri", Input)
+        field.value = self.wizard.store_uri or self.wizard.vault().uri
+        # A rotation replaces the key where it is; a stored key is done.
+        field.disabled = self.session.stored or self.session.rotating_label is not None
         if self.session.stored:
             self._done = set(STAGES)
         else:
@@ -103,6 +116,23 @@ class StoreScreen(StepScreen):
                                      "keyring").message, "Check that your desktop keyring is running.")
         self.post_message(KeyringChecked(backend_label(vault), problem))
 
+    @on(Input.Submitted, "#store-uri")
+    def _store_chosen(self, event: Input.Submitted) -> None:
+        """Another store: checked by the one store-URI parser, then its health."""
+        from wizard.stores import StoreURIError, parse_store_uri
+
+        try:
+            uri = str(parse_store_uri(event.value))
+        except StoreURIError as exc:
+            self._healthy, self._failed = False, "checked"
+            self.query_one(ProblemBox).show_problem("That is not a store", str(exc),
+                                                    "Fix the store URI and press Enter.")
+            self._show()
+            return
+        self.session.store_uri = uri
+        event.input.value = uri
+        self.check_health()
+
     def on_keyring_checked(self, message: KeyringChecked) -> None:
         self.query_one(Busy).stop()
         self._backend = message.backend
@@ -110,8 +140,12 @@ class StoreScreen(StepScreen):
         self._failed = None if self._healthy else "checked"
         box = self.query_one(ProblemBox)
         if message.problem is not None:
-            box.show_problem("The keyring cannot hold the key safely", message.problem.message,
-                             message.problem.fix)
+            from wizard.stores.advice import with_setup_advice
+
+            # No store works here: every store there is, and how to set it up (never a plaintext file).
+            box.show_problem("The keyring cannot hold the key safely" if self._is_keyring() else
+                             "The store cannot hold the key", message.problem.message,
+                             with_setup_advice(message.problem.fix, message.problem.kind))
         else:
             box.clear()
             self._done = {"checked"}
@@ -141,16 +175,25 @@ class StoreScreen(StepScreen):
         from wizard.policy import evaluate_permissions
         from wizard.vault import StoredKey
 
+        from wizard.adding import LabelBusy, LabelTaken, NewLabel
+
         wizard, session = self.wizard, self.session
         vault, label, key = wizard.vault(), session.label, session.key_material()
-        written, previous, stage = False, None, "stored"
+        written, previous, stage, claim = False, None, "stored", None
         try:
             if key is None:
                 raise RuntimeError("no key in memory")
             new = StoredKey.from_material(key, session.env)
             if session.rotating_label is None:
-                if await asyncio.to_thread(wizard.services.registry.get, label) is not None:
+                # The label's lock and a pending record (wizard/adding.py): a second run can't take
+                # the label meanwhile, and a run killed from here on is reported by `check`.
+                claim = NewLabel(wizard.services.registry, vault, self._record(session.permissions, vault))
+                try:
+                    await claim.__aenter__()
+                except (LabelTaken, LabelBusy) as taken:
+                    claim = None
                     self.post_message(StoreFailed(
+                        f"{taken} (in the wizard's registry)" if isinstance(taken, LabelBusy) else
                         f"A key labelled {label!r} is already managed by the wizard.",
                         f"Go Back to step 2 and choose another label, or replace that key with "
                         f"`binance-key-wizard rotate {label}`."))
@@ -175,14 +218,23 @@ class StoreScreen(StepScreen):
                 first = next(f for f in verdict.findings if f.severity == "block")
                 raise _Blocked(first.message, first.fix)
             stage = "recorded"
-            await asyncio.to_thread(wizard.services.registry.put, self._record(perms, vault.service))
+            if claim is not None:
+                await claim.finish(self._record(perms, vault))
+            else:
+                await asyncio.to_thread(wizard.services.registry.put, self._record(perms, vault))
         except Exception as exc:  # noqa: BLE001 - every failure is shown; nothing half-written
-            await self._undo(vault, label, written, previous)
+            if claim is not None:
+                await claim.__aexit__(None, None, None)  # deletes the entry, then the pending record
+            else:
+                await self._undo(vault, label, written, previous)
             self.post_message(self._failure(exc, stage))
             return
+        finally:
+            if claim is not None:  # a cancelled worker (the user quit): roll back, release the lock
+                await claim.__aexit__(None, None, None)
         if previous is not None:
             wizard.old_key = previous.key_material()
-        self.post_message(KeyStored(vault.service, label, backend_label(vault), perms,
+        self.post_message(KeyStored(getattr(vault, "service", vault.uri), label, backend_label(vault), perms,
                                     str(getattr(wizard.services.registry, "path", ""))))
 
     async def _undo(self, vault: Any, label: str, written: bool, previous: Any) -> None:
@@ -209,15 +261,17 @@ class StoreScreen(StepScreen):
         prefix = f"The stored copy could not be verified, so {undone}. " if stage != "stored" else ""
         return StoreFailed(prefix + problem.message, problem.fix, stage)
 
-    def _record(self, perms: KeyPermissions, service: str) -> Any:
-        from wizard.registry import KeyRecord, fingerprint
+    def _record(self, perms: KeyPermissions, vault: Any) -> Any:
+        from wizard.registry import DEFAULT_SERVICE, KeyRecord, fingerprint
+
+        service = getattr(vault, "service", DEFAULT_SERVICE)
 
         wizard, session = self.wizard, self.session
         now, profile, old = wizard.now(), session.profile, wizard.old_record
         return KeyRecord(
             label=session.label, purpose=session.purpose, env=session.env.name,
             base_url=session.env.base_url, key_type=session.key_type,
-            fingerprint=fingerprint(session.api_key), service=service, created_at=now,
+            fingerprint=fingerprint(session.api_key), service=service, store=vault.uri, created_at=now,
             last_verified_at=now, permissions=perms.as_dict(), ip_restricted=perms.ip_restricted,
             trading_expires_at=perms.trading_expires_at, binance_created_at=perms.created_at,
             last_checked_at=now,
@@ -248,13 +302,18 @@ class StoreScreen(StepScreen):
     def _show(self) -> None:
         wizard, session = self.wizard, self.session
         backend = escape(self._backend) if self._backend else "checking…"
-        self.query_one("#where", Static).update(
-            f"Keyring: [b]{backend}[/b]\nService: [b]{escape(wizard.keyring_service)}[/b] · "
-            f"entry: [b]{escape(session.label)}[/b]")
-        lines = []
+        if self._is_keyring():
+            where = f"Keyring: [b]{backend}[/b]\nService: [b]{escape(wizard.keyring_service)}[/b] · "
+        else:
+            where = f"Store: [b]{backend}[/b]\n"
+        self.query_one("#where", Static).update(f"{where}entry: [b]{escape(session.label)}[/b]")
+        lines, texts = [], dict(STAGE_TEXT)
+        if where.startswith("Store:"):  # not the keyring: its health check is a probe round trip
+            texts["checked"] = "The store answered a probe (written, read back, removed)"
         for stage in STAGES:
-            text = escape(checked_text(self._backend)) if stage == "checked" else STAGE_TEXT[stage]
-            if stage == "checked" and stage in self._done and text != STAGE_TEXT[stage]:
+            keyring_check = stage == "checked" and texts[stage] == STAGE_TEXT[stage]
+            text = escape(checked_text(self._backend)) if keyring_check else texts[stage]
+            if keyring_check and stage in self._done and text != STAGE_TEXT[stage]:
                 lines.append(f"[$warning]![/] {text}")  # never a ✓ "real OS keyring" for a test backend
             elif stage in self._done:
                 lines.append(f"[$success]✓[/] {text}")
@@ -268,10 +327,13 @@ class StoreScreen(StepScreen):
         button.label = "Store the key (s)" if self._healthy else "Check the keyring again (s)"
         self.refresh_state()
 
+    def _is_keyring(self) -> bool:
+        return hasattr(self.wizard.vault(), "backend_name")
+
     def can_go_next(self) -> tuple[bool, str]:
         if self.session.stored:
             return True, ""
-        return False, "Store the key to go on." if self._healthy else "The keyring must be usable first."
+        return False, "Store the key to go on." if self._healthy else "The store must be usable first."
 
 
 class _Blocked(Exception):

@@ -24,9 +24,12 @@ def rotation_days(app: object) -> int:
             or getattr(old, "rotation_days", None) or 90)
 
 
-def load_snippet(label: str, service: str) -> str:
-    """The Python a bot runs to load the key (service only when not the default)."""
+def load_snippet(label: str, service: str, store: str | None = None) -> str:
+    """The Python a bot runs to load the key (service only when not the default; a store
+    other than the keyring by its URI, so a bot on another server finds it too)."""
     extra = "" if service == "binance-key-wizard" else f", service={service!r}"
+    if store is not None and not store.startswith("keyring"):
+        extra = f", store={store!r}"
     return ("from wizard import load_credentials\n"
             f"creds = load_credentials({label!r}{extra})\n"
             "client = creds.client()  # a python-binance Client, ready to use")
@@ -155,11 +158,14 @@ class SummaryScreen(StepScreen):
         elsewhere = ("The wizard copied the private key nowhere else (your key file is still there: see "
                      "Key hygiene)." if key_file_of(session) else
                      "The secret is nowhere else: not in a file, not on the clipboard.")
+        store = wizard.store_uri
+        where = (f"Store [b]{escape(store)}[/b]" if store and not store.startswith("keyring")
+                 else f"OS keyring service [b]{escape(wizard.keyring_service)}[/b]")
         self.query_one("#stored", Static).update(
-            f"OS keyring service [b]{escape(wizard.keyring_service)}[/b], entry [b]{escape(session.label)}[/b].\n"
+            f"{where}, entry [b]{escape(session.label)}[/b].\n"
             f"{elsewhere} Non-secret details (label, fingerprint, permissions, dates) are in the wizard's "
             "registry.")
-        self.query_one("#snippet", Static).update(escape(load_snippet(session.label, wizard.keyring_service)))
+        self.query_one("#snippet", Static).update(escape(load_snippet(session.label, wizard.keyring_service, store)))
         self.query_one("#rotation", Static).update(
             first_date_line(session, born, rotate_by, wizard.now())
             + f"Rotate by [b]{rotate_by:%Y-%m-%d}[/b] ({days} days): "

@@ -46,11 +46,12 @@ class SimExchange:
 
     ``seed`` makes keys, secrets and order ids reproducible (screenshots);
     without it they are random per instance. ``weight_limit`` is the request
-    weight per IP per minute past which the sim answers 429.
+    weight per IP per window past which the sim answers 429; the window is
+    Binance's minute unless ``weight_window_s`` says otherwise (tests of pacing).
     """
 
     def __init__(self, *, seed: int | str | None = None, weight_limit: int = 6000,
-                 presets: bool = True) -> None:
+                 presets: bool = True, weight_window_s: int = 60) -> None:
         self._lock = threading.RLock()
         self._rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
         self.faults = Faults()
@@ -61,7 +62,7 @@ class SimExchange:
         self._by_api_key: dict[str, SimKey] = {}
         self._accounts: dict[str, Account] = {}
         self._log_entries: list[LogEntry] = []
-        self._weights = WeightCounter()
+        self._weights = WeightCounter(weight_window_s * 1000)
         self._next_order_id = 4_000_001 + self._rng.randrange(100_000)
         self._next_uid = 350_000_000 + self._rng.randrange(1_000_000)
         self._runner: Any = None

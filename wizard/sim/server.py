@@ -20,18 +20,17 @@ from aiohttp import web
 
 from wizard.sim import errors
 from wizard.sim.faults import HTML_BODIES, NOT_FOUND_HTML, QueuedFault
-from wizard.sim.keys import API_KEY_RE, SimKey
+from wizard.sim.auth import authenticate
+from wizard.sim.keys import SimKey
 from wizard.sim.routes import ENDPOINTS, Call, Endpoint
-from wizard.sim.signing import merged_params, total_params, verify
+from wizard.sim.signing import merged_params
 from wizard.sim.state import LogEntry
 
 if TYPE_CHECKING:
     from wizard.sim.exchange import SimExchange
 
 SIM_KEY: web.AppKey[SimExchange] = web.AppKey("sim")  # type: ignore[type-arg]
-MAX_RECV_WINDOW = 60_000
-DEFAULT_RECV_WINDOW = 5_000
-WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
+WEIGHT_HEADER = "X-MBX-USED-WEIGHT"  # + the window: -1M
 
 
 def build_app(sim: SimExchange) -> web.Application:
@@ -115,7 +114,7 @@ def _run(sim: SimExchange, request: web.Request, endpoint: Endpoint, ip: str, qu
         params = merged_params(query, body)
         weight = endpoint.weight(params)
         used = sim._weights.add(ip, weight, int(time.time() * 1000))
-        headers = {WEIGHT_HEADER: str(used)}
+        headers = {f"{WEIGHT_HEADER}-{sim._weights.header_suffix}": str(used)}
         if used > sim.weight_limit:
             headers["Retry-After"] = str(sim._weights.seconds_to_next_window(int(time.time() * 1000)))
             sim._log(LogEntry(method, path, weight, 429, -1003))
@@ -139,46 +138,3 @@ def _run(sim: SimExchange, request: web.Request, endpoint: Endpoint, ip: str, qu
 
 def _name(key: SimKey | None) -> str | None:
     return key.name if key is not None else None
-
-
-def authenticate(sim: SimExchange, request: web.Request, call: Call, ip: str, query: str,
-                 body: str, security: str) -> SimKey:
-    """Binance's checks for a signed request; returns the key or raises its error."""
-    api_key = request.headers.get("X-MBX-APIKEY", "")
-    if not API_KEY_RE.match(api_key):
-        raise errors.key_format()
-    key = sim._by_api_key.get(api_key)
-    if key is None or key.deleted:
-        raise errors.key_invalid()
-    call.key = key  # known from here on: the log may name it
-    sapi_ip = ip if request.path.startswith("/sapi/") else None
-    if not key.ip_allowed(ip):
-        raise errors.rejected(sapi_ip)
-    _check_timestamp(call.params, call.now_ms)
-    payload, signature = total_params(query, body)
-    if not signature:
-        raise errors.mandatory("signature")
-    if not verify(key, payload, signature):
-        raise errors.BinanceError(-1022, errors.MSG_SIGNATURE)
-    allowed = key.may_trade(call.now_ms) if security == "TRADE" else key.may_read()
-    if not allowed:
-        raise errors.rejected(sapi_ip)
-    return key
-
-
-def _check_timestamp(params: dict[str, str], server_ms: int) -> None:
-    """-1021 outside the window; -1102/-1131 for a missing or oversized parameter."""
-    text = params.get("timestamp", "")
-    if not text.isdigit():
-        raise errors.mandatory("timestamp")
-    window_text = params.get("recvWindow", "")
-    if window_text and not window_text.isdigit():
-        raise errors.mandatory("recvWindow")
-    window = int(window_text) if window_text else DEFAULT_RECV_WINDOW
-    if window > MAX_RECV_WINDOW:
-        raise errors.BinanceError(-1131, errors.MSG_RECV_WINDOW)
-    timestamp = int(text)
-    if timestamp >= server_ms + 1000:
-        raise errors.BinanceError(-1021, errors.MSG_TS_AHEAD)
-    if server_ms - timestamp > window:
-        raise errors.BinanceError(-1021, errors.MSG_TS_OLD)

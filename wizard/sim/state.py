@@ -165,36 +165,49 @@ class Account:
 
 
 class WeightCounter:
-    """Request weight per IP in fixed one-minute windows, as Binance counts it."""
+    """Request weight per IP in fixed windows (Binance: one clock minute).
 
-    def __init__(self) -> None:
-        self._minute = -1
+    ``window_ms`` other than a minute lets a test reach a small limit and see
+    it roll over in seconds; :attr:`header_suffix` names the window the way
+    Binance's headers do (``1M``, ``10S``).
+    """
+
+    def __init__(self, window_ms: int = 60_000) -> None:
+        if window_ms < 1000 or window_ms % 1000:
+            raise ValueError("the weight window is a whole number of seconds")
+        self.window_ms = window_ms
+        self._window = -1
         self._used: dict[str, int] = {}
 
+    @property
+    def header_suffix(self) -> str:
+        """``1M`` for a minute, else ``<n>S`` (Binance: ``X-MBX-USED-WEIGHT-(intervalNum)(intervalLetter)``)."""
+        seconds = self.window_ms // 1000
+        return f"{seconds // 60}M" if seconds % 60 == 0 else f"{seconds}S"
+
     def _roll(self, now_ms: int) -> None:
-        minute = now_ms // 60_000
-        if minute != self._minute:
-            self._minute = minute
+        window = now_ms // self.window_ms
+        if window != self._window:
+            self._window = window
             self._used = {}
 
     def add(self, ip: str, weight: int, now_ms: int) -> int:
-        """Count ``weight`` for ``ip``; returns the IP's total this minute."""
+        """Count ``weight`` for ``ip``; returns the IP's total this window."""
         self._roll(now_ms)
         self._used[ip] = self._used.get(ip, 0) + weight
         return self._used[ip]
 
     def used(self, now_ms: int, ip: str | None = None) -> int:
-        """Weight used this minute by ``ip``, or by every IP together."""
+        """Weight used this window by ``ip``, or by every IP together."""
         self._roll(now_ms)
         if ip is not None:
             return self._used.get(ip, 0)
         return sum(self._used.values())
 
     def reset(self) -> None:
-        """Forget this minute's counts."""
+        """Forget this window's counts."""
         self._used = {}
 
-    @staticmethod
-    def seconds_to_next_window(now_ms: int) -> int:
-        """Retry-After: whole seconds until the minute rolls over (at least 1)."""
-        return max(1, -(-(60_000 - now_ms % 60_000) // 1000))
+    def seconds_to_next_window(self, now_ms: int) -> int:
+        """Retry-After: whole seconds until the window rolls over (at least 1)."""
+        return max(1, -(-(self.window_ms - now_ms % self.window_ms) // 1000))

@@ -1,4 +1,4 @@
-"""The OS keyring, made honest: refuse stores that are not safe, verify every write.
+"""The OS keyring store, made honest: refuse stores that are not safe, verify every write.
 
 A :class:`Vault` keeps one JSON document per label in the OS keyring (macOS
 Keychain, Windows Credential Manager, Secret Service/KWallet on Linux). Every
@@ -30,6 +30,7 @@ from wizard.keyring_health import (
     problem_from_exception,
 )
 from wizard.secret import Secret
+from wizard.stores.base import StoreError
 from wizard.stored_key import StoredKey as StoredKey  # re-exported: what a Vault stores and loads
 
 SERVICE = "binance-key-wizard"
@@ -38,19 +39,11 @@ PENDING_SUFFIX = "\x1fpending"
 PROBE_USERNAME = "\x1fhealth-check"
 WINDOWS_MAX_CHARS = 1280  # CRED_MAX_CREDENTIAL_BLOB_SIZE (2560 bytes) in UTF-16
 T = TypeVar("T")
+_RESOLVING = threading.Lock()
 
 
-class VaultError(Exception):
-    """A keyring operation failed; ``.problem`` says why. Never carries a secret."""
-
-    def __init__(self, problem: KeyringProblem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-    @property
-    def exit_code(self) -> int:
-        """CLI exit code (3)."""
-        return self.problem.exit_code
+# Every store raises the one StoreError; the keyring's name for it stays for its callers.
+VaultError = StoreError
 
 
 class _Abandoned(Exception):
@@ -69,15 +62,22 @@ class _Op:
 
 
 class Vault:
-    """The keyring, verified. ``backend`` (any keyring backend object) is used as is;
-    by default ``keyring.get_keyring()``. ``timeout`` bounds each whole operation."""
+    """The keyring, verified: the ``keyring`` / ``keyring:SERVICE`` store. ``backend`` (any
+    keyring backend object) is used as is; by default ``keyring.get_keyring()``.
+    ``timeout`` bounds each whole operation."""
+
+    kind_title = "OS keyring"
 
     def __init__(self, backend: Any = None, service: str = SERVICE, timeout: float = 10.0) -> None:
         self._given = backend
         self._resolved: Any = None
         self.service = service
         self.timeout = timeout
-        self._lock = threading.Lock()  # one operation at a time: a retry waits for a hung call
+        # One operation at a time per label (a retry waits for a hung call on the same
+        # entry); different labels go in parallel: Secret Service calls are per item
+        # and keyring opens a D-Bus connection per call, so threads share nothing.
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     @property
     def backend(self) -> Any:
@@ -92,6 +92,23 @@ class Vault:
     def with_service(self, service: str) -> Vault:
         """A vault on the same backend and timeout under another keyring service name."""
         return Vault(self._given, service=service, timeout=self.timeout)
+
+    @property
+    def uri(self) -> str:
+        """``keyring`` for the default service, else ``keyring:SERVICE``."""
+        return "keyring" if self.service == SERVICE else f"keyring:{self.service}"
+
+    def describe(self) -> str:
+        """Where the key lives, for messages."""
+        return f"the OS keyring ({self._name()}), service {self.service!r}"
+
+    def labels(self) -> list[str] | None:
+        """None: an OS keyring can't list its entries (the registry knows the labels)."""
+        return None
+
+    async def alabels(self) -> list[str] | None:
+        """Async :meth:`labels`."""
+        return None
 
     # -- public, blocking (each runs in a daemon thread, bounded by the timeout) --
     def check_health(self) -> KeyringProblem | None:
@@ -155,7 +172,7 @@ class Vault:
             if not future.set_running_or_notify_cancel():
                 return
             try:
-                with self._lock:
+                with self._lock_for(str(args[0]) if args else PROBE_USERNAME):
                     op.check()
                     result = fn(op, *args)
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
@@ -165,6 +182,10 @@ class Vault:
 
         threading.Thread(target=body, name="vault", daemon=True).start()
         return op, future
+
+    def _lock_for(self, label: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(label, threading.Lock())
 
     def _timed_out(self, op: _Op) -> VaultError:
         op.abandoned.set()
@@ -199,11 +220,15 @@ class Vault:
         """The backend to use, or VaultError if it is not a real OS keyring."""
         if self._resolved is not None:
             return self._resolved
+        with _RESOLVING:  # threads of a concurrent check must not race keyring's own set-up
+            return self._resolve()
+
+    def _resolve(self) -> Any:
+        if self._resolved is not None:
+            return self._resolved
         backend = self._given
         if backend is None:
-            import keyring
-
-            backend = keyring.get_keyring()
+            backend = _configured_backend()
         if is_chainer(backend):
             # Use the chain's best OS keyring directly, so reads never fall through to a file.
             children = list(backend.backends)
@@ -253,14 +278,23 @@ class Vault:
     def _health(self, op: _Op) -> None:
         self._backend()
         probe = Secret(_random.token_urlsafe(16))
+        # A name of its own per call: concurrent runs must not overwrite or delete each other's probe.
+        name = f"{PROBE_USERNAME}-{_random.token_hex(8)}"
         try:
-            self._put_verified(PROBE_USERNAME, probe, ())
+            self._put_verified(name, probe, ())
         finally:
-            self._forget(PROBE_USERNAME)
+            self._forget(name)
 
     def _load(self, op: _Op, label: str) -> StoredKey:
-        pending = self._get(label + PENDING_SUFFIX)
         doc = self._get(label)
+        if doc is not None:
+            try:
+                return StoredKey.from_json(doc)
+            except ValueError:
+                pass  # damaged: a side copy may hold the verified new key
+        # The side copy matters only when the main entry is missing or damaged, so a
+        # healthy load is one keyring read, not two.
+        pending = self._get(label + PENDING_SUFFIX)
         if doc is None and pending is None:
             message = f"No key labelled {label!r} is stored in the keyring (service {self.service!r})."
             raise VaultError(problem(KeyringProblemKind.NOT_FOUND, message, self._name()))
@@ -355,7 +389,23 @@ class Vault:
         return existed
 
 
+def _configured_backend() -> Any:
+    """keyring's configured backend; a name that doesn't load (a typo in PYTHON_KEYRING_BACKEND or
+    keyringrc.cfg) is an unusable keyring (exit 3), not a crash."""
+    import keyring
+
+    try:
+        return keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - ImportError, AttributeError, whatever the config names
+        message = (f"The keyring backend configured by PYTHON_KEYRING_BACKEND or keyringrc.cfg can't be "
+                   f"loaded ({type(exc).__name__}): check the name for a typo, or remove the setting.")
+        raise VaultError(problem(KeyringProblemKind.UNAVAILABLE, message, "the configured keyring")) from None
+
+
 class _NoBackend:
     """Stands in for an empty keyring chain when classifying it."""
 
     __module__ = "keyring.backends.fail"
+
+
+KeyringStore = Vault  # its name as one of the stores (wizard.stores)

@@ -1,0 +1,1 @@
+"""Small bots, written as their authors would, that tests start under ``exec``."""

@@ -1,0 +1,141 @@
+"""A server that is not Binance: redirects, endless bodies, escape sequences in its text.
+
+Real aiohttp servers on 127.0.0.1 (tests/hostile_servers.py) reached through the
+wizard's gateway and real python-binance, and through the CLI in-process. The
+redirect tests point the first server at a second one (or at the simulator)
+and check that the second never sees the API key.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from tests.cli_helpers import LABEL, cli, registry_labels, store, use_keyring  # noqa: F401
+from tests.gateway_helpers import material, problem_of
+from tests.hostile_servers import RawServer, ThreadedServer, binance_time, endless_body, json_with, redirect_to
+from wizard.exchange.gateway import Gateway
+from wizard.exchange.hostile import MAX_BODY_BYTES
+from wizard.exchange.model import Environment
+from wizard.text import is_printable_char
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_a_redirect_is_never_followed_with_the_key(sim, status):
+    with ThreadedServer(binance_time()) as elsewhere, \
+            ThreadedServer(redirect_to(elsewhere.base_url, status)) as front:
+        env = Environment.custom(front.base_url)
+        async with Gateway(env, material(sim.keys["read_only"]), timeout=5.0) as gw:
+            problem = await problem_of(gw.read_permissions())
+    assert elsewhere.seen == []  # not a single request, keyed or not
+    assert front.seen, "the first server was asked"
+    assert problem.exit_code == 5 and problem.status == status
+    assert f"redirect (HTTP {status}) to {elsewhere.base_url}/api/v3/time" in problem.message
+
+
+def test_add_against_a_redirecting_url_exits_5_and_stores_nothing(cli, sim):  # noqa: F811
+    key = sim.keys["read_only"]
+    with ThreadedServer(redirect_to(sim.base_url)) as front:
+        result = cli("add", LABEL, "--api-key", key.api_key, "--base-url", front.base_url, "--json",
+                     stdin=key.secret + "\n")
+    assert result.code == 5, result.out + result.err
+    assert sim.request_log == []  # the simulator (the redirect's target) never heard of the key
+    assert registry_labels() == []
+    assert "never follows a redirect" in result.out
+    assert sim.base_url in result.out
+
+
+def test_the_location_header_is_shown_sanitised(cli, sim):  # noqa: F811
+    answer = (b"HTTP/1.1 302 Found\r\nLocation: http://x.example/\x1b]0;pwned\x07\x1b[2Jok\r\n"
+              b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    key = sim.keys["read_only"]
+    with RawServer(answer) as front:
+        result = cli("add", LABEL, "--api-key", key.api_key, "--base-url", front.base_url,
+                     stdin=key.secret + "\n")
+    assert result.code == 5
+    text = result.out + result.err
+    assert "\x1b" not in text and "\x07" not in text
+    assert "http://x.example/ok" in text
+
+
+# An endless body: the gateway stops at the cap. Run in a child process so its
+# peak RSS is its own, with an address-space limit so the old (uncapped) code
+# fails with MemoryError instead of eating the machine.
+CHILD = textwrap.dedent("""
+    import asyncio, json, resource, sys, time
+    resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+    from wizard.exchange.gateway import Gateway
+    from wizard.exchange.model import Environment, ExchangeError
+
+    async def main():
+        gw = Gateway(Environment.custom(sys.argv[1]), None, timeout=20.0, retries=0)
+        started = time.monotonic()
+        try:
+            await gw.sync_time()
+            outcome = {"ok": True}
+        except ExchangeError as err:
+            outcome = {"exit": err.problem.exit_code, "message": err.problem.message}
+        except MemoryError:
+            outcome = {"memory_error": True}
+        finally:
+            await gw.close()
+        outcome["seconds"] = time.monotonic() - started
+        outcome["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(outcome))
+
+    asyncio.run(main())
+""")
+
+
+def test_an_endless_body_fails_fast_with_bounded_memory():
+    with ThreadedServer(endless_body()) as server:
+        done = subprocess.run([sys.executable, "-c", CHILD, server.base_url], capture_output=True,
+                              text=True, timeout=50)
+    assert done.returncode == 0, done.stderr[-2000:]
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome.get("exit") == 5, outcome
+    assert f"larger than {MAX_BODY_BYTES // (1 << 20)} MiB" in outcome["message"]
+    assert outcome["seconds"] < 10
+    assert outcome["max_rss_mib"] < 200  # python-binance + aiohttp alone are ~90 MiB
+
+
+async def test_a_declared_huge_content_length_is_refused_before_reading(sim):
+    async def huge(request):
+        from aiohttp import web
+
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        response.content_length = 10 * 1024 ** 3
+        await response.prepare(request)
+        await response.write(b"{")
+        return response
+
+    with ThreadedServer(huge) as server:
+        started = time.monotonic()
+        async with Gateway(Environment.custom(server.base_url), None, timeout=5.0, retries=0) as gw:
+            problem = await problem_of(gw.sync_time())
+    assert problem.exit_code == 5 and "larger than" in problem.message
+    assert time.monotonic() - started < 4
+
+
+HOSTILE_MSG = "\x1b[2J\x1b]0;owned\x07\r\n✓ Stored \u202eevil\u202c\x9b31m\x00 done"
+
+
+@pytest.mark.parametrize("code", [-2015, -9999, -1013, -2010])
+def test_a_server_msg_never_reaches_the_terminal_raw(cli, sim, code):  # noqa: F811
+    key = sim.keys["read_only"]
+    with ThreadedServer(json_with({"code": code, "msg": HOSTILE_MSG}, status=400)) as server:
+        for extra in ((), ("--json",)):
+            result = cli("add", LABEL, "--api-key", key.api_key, "--base-url", server.base_url, *extra,
+                         stdin=key.secret + "\n")
+            assert result.code in (4, 5)
+            for stream in (result.out, result.err):
+                bad = [ch for ch in stream if ch not in "\n" and not is_printable_char(ch)]
+                assert bad == [], (extra, stream)
+                assert "\n✓ Stored" not in stream and "\r" not in stream
