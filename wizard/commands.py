@@ -49,11 +49,12 @@ def gateway_factory(env: Environment, key: Any) -> Any:
     return Gateway(env, key)
 
 
-def open_registry() -> Registry:
-    """The key registry in the platform config dir (``$XDG_CONFIG_HOME`` on Linux)."""
-    from wizard.registry import Registry
+def open_registry(demo: bool = False) -> Registry:
+    """The key registry in the platform config dir (``$XDG_CONFIG_HOME`` on Linux); with
+    ``demo``, the demo's own (``demo-keys.json``, where ``--demo`` runs record their keys)."""
+    from wizard.registry import Registry, default_path
 
-    return Registry()
+    return Registry(default_path("demo-keys.json")) if demo else Registry()
 
 
 def open_vault(service: str | None = None) -> Vault:
@@ -405,13 +406,14 @@ def review(args: argparse.Namespace) -> int:
     from wizard.stores import StoreError
 
     try:
+        demo = bool(getattr(args, "demo", False))
         store = store_arg(args)
         if store is not None:  # the keys in that store, known here or not
             from wizard.stores.shared import review_records
 
-            records = review_records(store, open_registry())
+            records = review_records(store, open_registry(demo=demo))
         else:
-            records = open_registry().all()
+            records = open_registry(demo=demo).all()
     except UsageError as exc:
         Printer(json_mode=False).error(exc.message, exc.fix)
         return EXIT_USAGE
@@ -448,7 +450,8 @@ def rotate(args: argparse.Namespace) -> int:
     out = Printer(json_mode=False)
     from wizard.registry import RegistryError
 
-    registry = open_registry()
+    demo = bool(getattr(args, "demo", False))
+    registry = open_registry(demo=demo)
     try:
         record = registry.get(args.label)
         from wizard.stores import open_store_for
@@ -473,9 +476,13 @@ def rotate(args: argparse.Namespace) -> int:
     from wizard.app import Services, create_app
 
     services = Services(gateway_factory=gateway_factory, vault=vault, registry=registry)
+    # --demo: a fresh simulator, given the old key, so the whole rotation can be rehearsed.
     app = create_app(services, env=start.env, purpose=start.old_record.purpose, profile=profile,
-                     rotate_label=args.label, old_key=start.old_key.key_material())
-    app.run()
+                     rotate_label=args.label, old_key=start.old_key.key_material(), start_sim=demo)
+    try:
+        app.run()
+    finally:
+        app.stop_simulator()
     from wizard.launch import exit_code_of
 
     return exit_code_of(app)
