@@ -339,7 +339,7 @@ def _fleet_options(args: argparse.Namespace) -> dict[str, Any]:
 async def _check_all(labels: list[str], env: Environment | None, profile: Profile | None, *,
                      json_mode: bool = True, concurrency: int | None = None,
                      max_weight: int | None = None) -> list[KeyCheck]:
-    from wizard.fleet import DEFAULT_CONCURRENCY, FleetRun, check_fleet
+    from wizard.fleet import DEFAULT_CONCURRENCY, FleetRun, check_fleet, profile_cache
     from wizard.progress import progress_bar
 
     registry = open_registry()
@@ -347,46 +347,18 @@ async def _check_all(labels: list[str], env: Environment | None, profile: Profil
     wanted = list(dict.fromkeys(labels)) or list(records)
     if not wanted:
         return [failed_check(None, EXIT_CREDENTIALS, _no_keys())]
-    profiles: dict[str | None, Profile | None] = {}
-
-    def profile_for(record: KeyRecord) -> Profile | None:
-        # One parse per profile file, not one per key.
-        ref = getattr(record, "profile", None)
-        if profile is not None:
-            return profile
-        if ref not in profiles:
-            profiles[ref] = record_profile(record)
-        return profiles[ref]
-
+    fleet_run = FleetRun(open_vault=open_vault, profile_for=profile_cache(profile, record_profile), env_override=env)
     if max_weight is not None:
-        _set_weight_budget(env, records.values(), wanted, max_weight)
+        fleet_run.set_weight_budget([records[label] for label in wanted if label in records], max_weight)
     bar = progress_bar(len(wanted), what="checking keys", json_mode=json_mode)
     try:
         return await check_fleet(
             wanted, records, registry=registry, gateway_factory=gateway_factory,
-            run=FleetRun(open_vault=open_vault, profile_for=profile_for, env_override=env),
+            run=fleet_run,
             concurrency=concurrency or DEFAULT_CONCURRENCY, progress=bar.update if bar else None)
     finally:
         if bar is not None:
             bar.close()
-
-
-def _api_root(record: KeyRecord) -> str | None:
-    """The record's API root; None when its stored base_url is refused (its check says so)."""
-    try:
-        return lifecycle.record_environment(record).api_url
-    except LifecycleError:
-        return None
-
-
-def _set_weight_budget(env: Environment | None, records: Any, wanted: list[str], budget: int) -> None:
-    """``--max-weight``: every API root this run talks to gets the budget."""
-    from wizard.exchange.pacing import set_budget
-
-    roots = {env.api_url} if env is not None else {
-        _api_root(r) for r in records if r.label in wanted} - {None}
-    for root in roots:
-        set_budget(root, budget)
 
 
 def _no_keys() -> Any:
@@ -411,7 +383,15 @@ def review(args: argparse.Namespace) -> int:
         if store is not None:  # the keys in that store, known here or not
             from wizard.stores.shared import review_records
 
-            records = review_records(store, open_registry(demo=demo))
+            from wizard.progress import progress_bar
+
+            # Every key this machine has no record of is read from the store: long for a fleet.
+            bar = progress_bar(len(store.labels() or []), what="reading keys", json_mode=args.json)
+            try:
+                records = review_records(store, open_registry(demo=demo), progress=bar.update if bar else None)
+            finally:
+                if bar is not None:
+                    bar.close()
         else:
             records = open_registry(demo=demo).all()
     except UsageError as exc:
