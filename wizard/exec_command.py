@@ -145,7 +145,8 @@ class _BestEffortRegistry:
             return self._registry.update(label, **changes)
         except (RegistryError, OSError) as exc:
             self.failure = exc
-            return None
+            # check_stored turns this into "not recorded" on a verdict that stands.
+            raise RegistryError(str(exc), kind="io") from None
 
 
 # --- the command -----------------------------------------------------------------------------
@@ -162,8 +163,6 @@ def run_exec(args: argparse.Namespace) -> int:
         label, command = _parse(args)
         program = resolve_program(command[0], os.environ.get("PATH"))
         stored, record = _load_key(label, getattr(args, "store", None))
-        if record is None:
-            raise LifecycleError(EXIT_CREDENTIALS, _not_managed_here(label))
     except UsageError as exc:
         out.error(exc.message, exc.fix)
         return EXIT_USAGE
@@ -172,7 +171,7 @@ def run_exec(args: argparse.Namespace) -> int:
         return exc.exit_code
     except LifecycleError as exc:
         return out.check_results([failed_check(label, exc.exit_code, exc.finding)])
-    check = _verify(stored, record)
+    check = _verify(stored, record, label)
     if not _may_start(check, args, out):
         return check.exit_code
     from wizard.handoff import bot_environment
@@ -197,22 +196,20 @@ def _parse(args: argparse.Namespace) -> tuple[str, list[str]]:
     return label, command
 
 
-def _not_managed_here(label: str) -> Any:
-    from wizard.lifecycle import finding
+def _verify(stored: StoredKey, record: KeyRecord | None, label: str) -> KeyCheck:
+    """The ``check`` verdict on the loaded copy (weight 2), recorded in the registry when possible.
 
-    return finding(
-        "not_managed_here", "block",
-        f"{label!r} is in the store but not in this machine's key registry, so its purpose "
-        "(what it may do) is unknown and it can't be checked before the bot starts.",
-        "Run exec as the user who added the key, or add the key on this machine with "
-        "`binance-key-wizard add` (or the wizard).",
-    )
-
-
-def _verify(stored: StoredKey, record: KeyRecord) -> KeyCheck:
-    """The ``check`` verdict on the loaded copy (weight 2), recorded in the registry when possible."""
+    A key from a shared store that this machine never added (a fleet server) has no
+    record: it is judged by what it may do (withdrawals, transfers and the rest are
+    refused whatever it is for), with a warning that its intended purpose is unknown here.
+    """
     from wizard import lifecycle
     from wizard.commands import gateway_factory, open_registry, record_profile, run
+
+    if record is None:
+        from wizard.stores.shared import check_unrecorded
+
+        return run(check_unrecorded(label, _Loaded(stored), gateway_factory))  # type: ignore[arg-type]
 
     registry = _BestEffortRegistry(open_registry())
     check = run(lifecycle.check_stored(record, _Loaded(stored), registry, gateway_factory,  # type: ignore[arg-type]
