@@ -145,8 +145,7 @@ class _BestEffortRegistry:
             return self._registry.update(label, **changes)
         except (RegistryError, OSError) as exc:
             self.failure = exc
-            # check_stored turns this into its "not recorded" warning; returning None here
-            # made it read a record that isn't there (AttributeError, exit 70).
+            # check_stored turns this into "not recorded" on a verdict that stands.
             raise RegistryError(str(exc), kind="io") from None
 
 
@@ -172,7 +171,7 @@ def run_exec(args: argparse.Namespace) -> int:
         return exc.exit_code
     except LifecycleError as exc:
         return out.check_results([failed_check(label, exc.exit_code, exc.finding)])
-    check = _verify(label, stored, record)
+    check = _verify(stored, record, label)
     if not _may_start(check, args, out):
         return check.exit_code
     from wizard.handoff import bot_environment
@@ -197,17 +196,23 @@ def _parse(args: argparse.Namespace) -> tuple[str, list[str]]:
     return label, command
 
 
-def _verify(label: str, stored: StoredKey, record: KeyRecord | None) -> KeyCheck:
-    """The ``check`` verdict on the loaded copy (weight 2): with this machine's record, exactly
-    ``check LABEL``; without one (a key from a shared store), exactly ``check --store URI``."""
-    from wizard import fleet, lifecycle
+def _verify(stored: StoredKey, record: KeyRecord | None, label: str) -> KeyCheck:
+    """The ``check`` verdict on the loaded copy (weight 2), recorded in the registry when possible.
+
+    A key from a shared store that this machine never added (a fleet server) has no
+    record: it is judged by what it may do (withdrawals, transfers and the rest are
+    refused whatever it is for), with a warning that its intended purpose is unknown here.
+    """
+    from wizard import lifecycle
     from wizard.commands import gateway_factory, open_registry, record_profile, run
 
-    loaded = _Loaded(stored)
     if record is None:
-        return run(fleet.check_unrecorded(label, loaded, gateway_factory))  # type: ignore[arg-type]
+        from wizard.stores.shared import check_unrecorded
+
+        return run(check_unrecorded(label, _Loaded(stored), gateway_factory))  # type: ignore[arg-type]
+
     registry = _BestEffortRegistry(open_registry())
-    check = run(lifecycle.check_stored(record, loaded, registry, gateway_factory,  # type: ignore[arg-type]
+    check = run(lifecycle.check_stored(record, _Loaded(stored), registry, gateway_factory,  # type: ignore[arg-type]
                                        profile=record_profile(record)))
     if registry.failure is not None:
         print(f"note: the verdict could not be recorded in the key registry ({registry.failure}); "
