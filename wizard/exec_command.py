@@ -29,7 +29,7 @@ from wizard.lifecycle import (
 )
 
 if TYPE_CHECKING:
-    from wizard.registry import KeyRecord, Registry
+    from wizard.registry import KeyRecord
     from wizard.stored_key import StoredKey
 
 # Like env(1), nohup(1) and timeout(1): the codes a shell uses, so a caller can tell
@@ -119,27 +119,6 @@ class _Loaded:
         return self._stored
 
 
-class _BestEffortRegistry:
-    """Lets ``check_stored`` record what it read, but never lets a read-only or locked
-    registry (a sandboxed service) stop a bot whose key just passed."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-        self.failure: Exception | None = None
-
-    def __getattr__(self, name: str) -> Any:  # reads go to the real registry
-        return getattr(self._registry, name)
-
-    def update(self, label: str, **changes: Any) -> Any:
-        from wizard.registry import RegistryError
-
-        try:
-            return self._registry.update(label, **changes)
-        except (RegistryError, OSError) as exc:
-            self.failure = exc
-            return None
-
-
 # --- the command -----------------------------------------------------------------------------
 
 
@@ -154,6 +133,8 @@ def run_exec(args: argparse.Namespace) -> int:
         label, command = _parse(args)
         program = resolve_program(command[0], os.environ.get("PATH"))
         stored, record = _load_key(label, getattr(args, "store", None))
+        if record is None:
+            raise LifecycleError(EXIT_CREDENTIALS, _not_managed_here(label))
     except UsageError as exc:
         out.error(exc.message, exc.fix)
         return EXIT_USAGE
@@ -187,22 +168,29 @@ def _parse(args: argparse.Namespace) -> tuple[str, list[str]]:
     return label, command
 
 
-def _verify(label: str, stored: StoredKey, record: KeyRecord | None) -> KeyCheck:
-    """The ``check`` verdict on the loaded copy (weight 2): with this machine's record, exactly
-    ``check LABEL``; without one (a key from a shared store), exactly ``check --store URI``."""
-    from wizard import fleet, lifecycle
+def _not_managed_here(label: str) -> Any:
+    # A key from a shared store that this machine never added: its intended purpose is unknown
+    # here, so there is no `check` verdict to give. (Judging it by what it may do, as
+    # `check --store` will, is a one-line change here once that lands.)
+    from wizard.lifecycle import finding
+
+    return finding(
+        "not_managed_here", "block",
+        f"{label!r} is in the store but not in this machine's key registry, so its purpose "
+        "(what it may do) is unknown and it can't be checked before the bot starts.",
+        "Run exec as the user who added the key, or add the key on this machine with "
+        "`binance-key-wizard add` (or the wizard).",
+    )
+
+
+def _verify(label: str, stored: StoredKey, record: KeyRecord) -> KeyCheck:
+    """The ``check LABEL`` verdict on the loaded copy (weight 2). A registry that can't be
+    written (a sandboxed unit) is a warning in the verdict, never a reason not to start."""
+    from wizard import lifecycle
     from wizard.commands import gateway_factory, open_registry, record_profile, run
 
-    loaded = _Loaded(stored)
-    if record is None:
-        return run(fleet.check_unrecorded(label, loaded, gateway_factory))  # type: ignore[arg-type]
-    registry = _BestEffortRegistry(open_registry())
-    check = run(lifecycle.check_stored(record, loaded, registry, gateway_factory,  # type: ignore[arg-type]
-                                       profile=record_profile(record)))
-    if registry.failure is not None:
-        print(f"note: the verdict could not be recorded in the key registry ({registry.failure}); "
-              "it is still the verdict.", file=sys.stderr)
-    return check
+    return run(lifecycle.check_stored(record, _Loaded(stored), open_registry(), gateway_factory,  # type: ignore[arg-type]
+                                      profile=record_profile(record)))
 
 
 def _may_start(check: KeyCheck, args: argparse.Namespace, out: Any) -> bool:
