@@ -49,11 +49,12 @@ def gateway_factory(env: Environment, key: Any) -> Any:
     return Gateway(env, key)
 
 
-def open_registry() -> Registry:
-    """The key registry in the platform config dir (``$XDG_CONFIG_HOME`` on Linux)."""
-    from wizard.registry import Registry
+def open_registry(demo: bool = False) -> Registry:
+    """The key registry in the platform config dir (``$XDG_CONFIG_HOME`` on Linux); with
+    ``demo``, the demo's own (``demo-keys.json``, where ``--demo`` runs record their keys)."""
+    from wizard.registry import Registry, default_path
 
-    return Registry()
+    return Registry(default_path("demo-keys.json")) if demo else Registry()
 
 
 def open_vault(service: str | None = None) -> Vault:
@@ -79,27 +80,23 @@ def store_arg(args: argparse.Namespace, profile: Profile | None = None) -> Secre
 def environment_from_args(args: argparse.Namespace, record: KeyRecord | None = None) -> Environment:
     """``--base-url`` / ``--env`` if given, else what the record remembers, else live."""
     base_url = getattr(args, "base_url", None)
-    if base_url:
-        _check_base_url(base_url)
-        return Environment.custom(base_url)
+    if base_url is not None:  # '' is a mistake to report, not a quiet "live"
+        return Environment.custom(check_base_url(base_url))
     if getattr(args, "env", None):
         return Environment.from_name(args.env)
     if record is not None:
-        return lifecycle.environment_for(record.env, record.base_url)
+        return lifecycle.record_environment(record)
     return Environment.live()
 
 
-def _check_base_url(url: str) -> None:
-    """Refuse URLs that are not http(s), and plain http beyond this machine (signed requests in clear)."""
-    from urllib.parse import urlsplit
+def check_base_url(url: str) -> str:
+    """``--base-url`` through the one URL rule (:mod:`wizard.urls`); UsageError (exit 2) if it fails."""
+    from wizard.urls import UrlError, parse_base_url
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError("base_url_invalid", f"--base-url {url!r} is not an http(s) URL.",
-                         "Give the server's root, e.g. http://127.0.0.1:8080 for the simulator.")
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise UsageError("base_url_insecure", f"--base-url {url!r} would send signed requests unencrypted.",
-                         "Use https:// (plain http is only accepted for 127.0.0.1 and localhost).")
+    try:
+        return parse_base_url(url)
+    except UrlError as exc:
+        raise UsageError(exc.id, exc.message, exc.fix) from None
 
 
 def load_profile_arg(path: str | None) -> Profile | None:
@@ -320,7 +317,7 @@ def urgent_warnings(checks: list[KeyCheck]) -> list[str]:
 
 
 def _env_override(args: argparse.Namespace) -> Environment | None:
-    if getattr(args, "base_url", None) or getattr(args, "env", None):
+    if getattr(args, "base_url", None) is not None or getattr(args, "env", None):
         return environment_from_args(args)
     return None
 
@@ -381,6 +378,7 @@ def review(args: argparse.Namespace) -> int:
     from wizard.stores import StoreError
 
     try:
+        demo = bool(getattr(args, "demo", False))
         store = store_arg(args)
         if store is not None:  # the keys in that store, known here or not
             from wizard.stores.shared import review_records
@@ -390,12 +388,12 @@ def review(args: argparse.Namespace) -> int:
             # Every key this machine has no record of is read from the store: long for a fleet.
             bar = progress_bar(len(store.labels() or []), what="reading keys", json_mode=args.json)
             try:
-                records = review_records(store, open_registry(), progress=bar.update if bar else None)
+                records = review_records(store, open_registry(demo=demo), progress=bar.update if bar else None)
             finally:
                 if bar is not None:
                     bar.close()
         else:
-            records = open_registry().all()
+            records = open_registry(demo=demo).all()
     except UsageError as exc:
         Printer(json_mode=False).error(exc.message, exc.fix)
         return EXIT_USAGE
@@ -432,7 +430,8 @@ def rotate(args: argparse.Namespace) -> int:
     out = Printer(json_mode=False)
     from wizard.registry import RegistryError
 
-    registry = open_registry()
+    demo = bool(getattr(args, "demo", False))
+    registry = open_registry(demo=demo)
     try:
         record = registry.get(args.label)
         from wizard.stores import open_store_for
@@ -457,9 +456,13 @@ def rotate(args: argparse.Namespace) -> int:
     from wizard.app import Services, create_app
 
     services = Services(gateway_factory=gateway_factory, vault=vault, registry=registry)
+    # --demo: a fresh simulator, given the old key, so the whole rotation can be rehearsed.
     app = create_app(services, env=start.env, purpose=start.old_record.purpose, profile=profile,
-                     rotate_label=args.label, old_key=start.old_key.key_material())
-    app.run()
+                     rotate_label=args.label, old_key=start.old_key.key_material(), start_sim=demo)
+    try:
+        app.run()
+    finally:
+        app.stop_simulator()
     from wizard.launch import exit_code_of
 
     return exit_code_of(app)

@@ -60,7 +60,7 @@ class FleetRun:
             return self.env_override
         key = (record.env, record.base_url)
         if key not in self._envs:
-            self._envs[key] = lifecycle.environment_for(record.env, record.base_url)
+            self._envs[key] = lifecycle.record_environment(record)
         return self._envs[key]
 
     def vault(self, service: str) -> Vault:
@@ -81,8 +81,15 @@ class FleetRun:
         """``check --max-weight``: every API root this run talks to gets ``budget`` per window."""
         from wizard.exchange.pacing import set_budget
 
-        for root in {self.environment(r).api_url for r in records}:
+        for root in {self._api_root(r) for r in records} - {None}:
             set_budget(root, budget)
+
+    def _api_root(self, record: KeyRecord) -> str | None:
+        """The record's API root; None when its stored base_url is refused (its check says so)."""
+        try:
+            return self.environment(record).api_url
+        except lifecycle.LifecycleError:
+            return None
 
     def store_for(self, record: KeyRecord) -> Vault:
         """The store ``record``'s key lives in, one per URI: the keyring's per service through
@@ -214,7 +221,10 @@ def _record_all(registry: Registry, changes: dict[str, tuple[str, dict[str, Any]
 
 async def _check_record(record: KeyRecord, run: FleetRun, gateway_factory: GatewayFactory,
                         reading: asyncio.Semaphore, talking: asyncio.Semaphore) -> KeyCheck:
-    env = run.environment(record)
+    try:
+        env = run.environment(record)
+    except lifecycle.LifecycleError as exc:  # a stored base_url that breaks the URL rule: exit 3, no request
+        return failed_check(record.label, exc.exit_code, exc.finding)
     # The store is read first: a key that can't be loaded costs no request at all.
     async with reading:
         stored = await lifecycle.load_stored(run.store_for(record), record.label)

@@ -89,6 +89,10 @@ class ReviewScreen(Screen[None]):
             notes.insert(0, f"Last check failed: {_named(failed)} — run `binance-key-wizard check LABEL`.")
         if overdue:
             notes.insert(0, f"Rotation due: {_named(overdue)} — run `binance-key-wizard rotate LABEL`.")
+        unfinished = [row.label for row in rows if row.pending]
+        if unfinished:  # an add that died (wizard/adding.py): never a usable key
+            notes.insert(0, f"Unfinished add: {_named(unfinished)} — run `binance-key-wizard check LABEL`, "
+                         "then add it again or `binance-key-wizard forget LABEL`.")
         notes.append("Read-only view. Re-verify with `binance-key-wizard check`.")
         if not rows:
             notes = ["No managed keys yet. Set one up with `binance-key-wizard`."]
@@ -104,7 +108,7 @@ class ReviewScreen(Screen[None]):
             cells[5].stylize(error)
         if row.ip_restriction == "NONE":
             cells[6].stylize(warning)
-        if row.last_check_failed:
+        if row.last_check_failed or row.pending:
             cells[4].stylize(error)
         return cells
 
