@@ -198,6 +198,8 @@ async def check_fleet(
         await asyncio.gather(*(one(i, label) for i, label in enumerate(labels)))
         await warm_up
     finally:  # what was read is recorded even if the run is cut short
+        if not warm_up.done():
+            warm_up.cancel()  # the import thread finishes on its own; nobody waits for it
         run.close()
         if changes:
             not_recorded = _record_all(registry, changes)
