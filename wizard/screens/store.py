@@ -276,7 +276,8 @@ class StoreScreen(StepScreen):
             base_url=session.env.base_url, key_type=session.key_type,
             fingerprint=fingerprint(session.api_key), service=service, store=vault.uri, created_at=now,
             last_verified_at=now, permissions=perms.as_dict(), ip_restricted=perms.ip_restricted,
-            trading_expires_at=perms.trading_expires_at,
+            trading_expires_at=perms.trading_expires_at, binance_created_at=perms.created_at,
+            last_checked_at=now,
             rotation_days=(profile.rotation_days if profile else None) or (old.rotation_days if old else 90),
             profile=profile.name if profile else (old.profile if old else None),
             rotations=list(old.rotations) if old else [])
