@@ -22,6 +22,7 @@ import traceback
 import pytest
 
 from tests.conftest import SENTINEL_SECRET
+from tests.leaks import assert_no_leak
 from tests.gateway_helpers import calls, env_of, gateway, material, problem_of
 from wizard.exchange.gateway import Gateway
 from wizard.exchange.model import Environment, ExchangeError, KeyMaterial, ProblemKind
@@ -192,4 +193,5 @@ async def test_sentinel_secret_never_leaves_through_logs_log_or_problems(sim, ca
         texts.append("".join(traceback.TracebackException.from_exception(
             err, capture_locals=True).format()))
     for text in texts:
-        assert SENTINEL_SECRET not in text and SENTINEL_SECRET[::-1] not in text
+        assert_no_leak(text)
+        assert_no_leak(text, secret=SENTINEL_SECRET[::-1])

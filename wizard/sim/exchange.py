@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import random
+import secrets
 import threading
 import time
 from decimal import Decimal
@@ -54,6 +55,8 @@ class SimExchange:
     def __init__(self, *, seed: int | str | None = None, weight_limit: int = 6000,
                  presets: bool = True, weight_window_s: int = 60) -> None:
         self._lock = threading.RLock()
+        # The /_sim admin routes' per-run token (X-Sim-Token); never derived from ``seed``.
+        self.admin_token: str = secrets.token_urlsafe(24)
         self._rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
         self.faults = Faults()
         self.limits = RateLimits(weight_limit, weight_window_s * 1000)
@@ -130,6 +133,27 @@ class SimExchange:
                 account.set_free(asset, amount)
             self._accounts[key.api_key] = account
             return key
+
+    def adopt_key(self, *, label: str, api_key: str, key_type: Literal["hmac", "ed25519"],
+                  secret: str | None = None, public_key_pem: str | None = None,
+                  ip_allowlist: list[str] | tuple[str, ...] = (), **flags: bool) -> SimKey:
+        """Bring a key made in an earlier run into this simulator, under its own API key.
+
+        For the demo's ``rotate``: the simulator of the run that created the key is gone,
+        and the rotation must still find the old key alive, to watch it die. ``flags`` are
+        :meth:`create_key`'s permission keywords; Binance's rules apply as at creation.
+        """
+        if key_type == "hmac" and not secret:
+            raise ValueError("an HMAC key needs its secret")
+        key = self._add_key(label=label, create_time_ms=self.now_ms(), ip_allowlist=ip_allowlist,
+                            key_type=key_type, public_key_pem=public_key_pem, **flags)
+        with self._lock:
+            account = self._accounts.pop(key.api_key)
+            del self._by_api_key[key.api_key]
+            key.api_key, key.secret, key.private_key_pem = api_key, secret, None
+            self._by_api_key[api_key] = key
+            self._accounts[api_key] = account
+        return key
 
     def _unique_name(self, label: str) -> str:
         name, n = label, 2
