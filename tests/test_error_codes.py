@@ -31,12 +31,24 @@ async def test_1015_is_the_accounts_order_rate_and_reads_still_work(sim):
     assert sim.open_orders(sim.keys["spot_trading"].api_key) == []
 
 
-async def test_order_count_headers_follow_the_account(sim):
-    async with gateway(sim, "spot_trading") as gw:
-        await gw.place_and_cancel_probe()
-        await gw.place_and_cancel_probe()
-    assert sim.limits.take_order(sim._accounts[sim.keys["spot_trading"].api_key].uid,
-                                 sim.now_ms())["X-MBX-ORDER-COUNT-10S"] == "3"
+async def test_rate_limit_headers_like_binances(sim):
+    from tests.sim_helpers import client_for
+
+    async with client_for(sim, "spot_trading") as client:
+        await client.get_server_time()
+        assert client.response.headers["X-MBX-USED-WEIGHT-1M"] == "1"
+        await client.get_account_api_permissions()
+        sapi = client.response.headers
+        assert sapi["X-SAPI-USED-IP-WEIGHT-1M"] == "1" and "X-MBX-USED-WEIGHT-1M" not in sapi
+        for n in (1, 2):
+            order = await client.create_order(symbol="BTCUSDT", side="BUY", type="LIMIT_MAKER",
+                                              quantity="0.0002", price="30000")
+            assert client.response.headers["X-MBX-ORDER-COUNT-10S"] == str(n)
+            assert client.response.headers["X-MBX-ORDER-COUNT-1D"] == str(n)
+            await client.cancel_order(symbol="BTCUSDT", orderId=order["orderId"])
+        await client.get_server_time()
+        # time 1, 2 x (order 1 + cancel 1), time 1; the /sapi read is not in this bucket
+        assert client.response.headers["X-MBX-USED-WEIGHT-1M"] == "6"
 
 
 async def test_1008_is_retried_for_reads(sim):

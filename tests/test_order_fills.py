@@ -47,3 +47,19 @@ async def test_an_untouched_probe_is_cancelled_and_nothing_traded(sim):
         probe = await gw.place_and_cancel_probe()
     assert probe.cancelled and not probe.filled and probe.final_status == "CANCELED"
     assert "post-only can't fill when placed" in probe_lines(probe)[0]
+
+
+async def test_a_failed_cancel_reports_the_orders_real_status(sim):
+    key = sim.keys["spot_trading"]
+
+    def fill_half_then_break_cancels(order):
+        sim.fill_order(key.api_key, order.order_id, order.quantity / 2)
+        sim.faults.fail_next(1, status=503, path="/api/v3/order")  # the DELETE (POST already done)
+
+    sim.on_order_placed = fill_half_then_break_cancels
+    async with gateway(sim, "spot_trading") as gw:
+        from tests.gateway_helpers import problem_of
+
+        problem = await problem_of(gw.place_and_cancel_probe())
+    assert "is PARTIALLY_FILLED" in problem.message and "bought so far" in problem.message
+    assert "may still be open" not in problem.message

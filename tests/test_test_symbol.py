@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.gateway_helpers import gateway, no_sapi_env, problem_of
-from wizard.exchange.model import Balance, ProblemKind
+from wizard.exchange.model import Balance
 from wizard.exchange.symbols import CANDIDATES, PROFILE_ORIGIN, account_may_trade, choose_test_symbol
 
 pytestmark = pytest.mark.timeout(30)

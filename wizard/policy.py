@@ -12,18 +12,16 @@ whatever a profile says.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from wizard.exchange.model import RESTRICTION_FIELDS, Environment, KeyPermissions, Problem, ProblemKind
+from wizard.verdict import Finding, Severity, Verdict, sorted_verdict  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from wizard.profiles import Profile
     from wizard.session import Purpose
 
-Severity = Literal["block", "warn", "info"]
-_SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
 
 # attr -> the checkbox text in Binance's API Management ("Edit restrictions"). Binance
 # renames these now and then; the two FIX labels are the least certain (named after
@@ -60,58 +58,6 @@ _WHY = {
 }
 _EDIT = "in API Management → Edit restrictions"
 EXPIRY_WARNING = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing the user should know about the key, and what to do about it."""
-
-    id: str
-    severity: Severity
-    message: str
-    fix: str
-
-    def as_dict(self) -> dict[str, str]:
-        """JSON-friendly form."""
-        return {"id": self.id, "severity": self.severity, "message": self.message, "fix": self.fix}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """All findings for one key, most severe first."""
-
-    findings: tuple[Finding, ...] = ()
-
-    @property
-    def blocked(self) -> bool:
-        """True when any finding blocks storing or using the key."""
-        return any(f.severity == "block" for f in self.findings)
-
-    @property
-    def exit_code(self) -> int:
-        """1 (policy violation) when blocked, else 0."""
-        return 1 if self.blocked else 0
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        """The finding ids in order."""
-        return tuple(f.id for f in self.findings)
-
-    def by_id(self, finding_id: str) -> Finding | None:
-        """The finding with this id, or None."""
-        return next((f for f in self.findings if f.id == finding_id), None)
-
-    def of_severity(self, severity: Severity) -> tuple[Finding, ...]:
-        """The findings of one severity."""
-        return tuple(f for f in self.findings if f.severity == severity)
-
-    def as_json(self) -> list[dict[str, str]]:
-        """``[{id, severity, message, fix}, ...]``."""
-        return [f.as_dict() for f in self.findings]
-
-
-def _sorted(findings: list[Finding]) -> Verdict:
-    return Verdict(tuple(sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])))
 
 
 def _label(attr: str) -> str:
@@ -416,7 +362,7 @@ def evaluate_permissions(
     findings += _unconfirmed(perms, purpose, env)
     findings += _ip(perms, purpose, profile)
     findings += _dates(perms, purpose, moment, rotation_due_at)
-    return _sorted(findings)
+    return sorted_verdict(findings)
 
 
 _PROBLEM_IDS: dict[ProblemKind, str] = {

@@ -61,7 +61,6 @@ from wizard.exchange.model import (
 )
 from wizard.exchange.parse import (
     UnexpectedAnswer,
-    decimal_or_zero,
     parse_account_balances,
     parse_account_facts,
     parse_restrictions,

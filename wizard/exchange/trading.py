@@ -310,13 +310,19 @@ async def _cancel(gw: Gateway, order: PlannedOrder, order_id: int) -> tuple[str,
         problem = err.problem
     if problem is None:
         return _status_of(answer, "CANCELED")
+    status = await _query_status(gw, order, order_id)
     if problem.code == -2011:  # no longer open: filled, or gone some other way
-        try:
-            return _status_of(await gw.signed("get", "order", data={
-                "symbol": order.symbol, "orderId": order_id}), "UNKNOWN")
-        except ExchangeError:
-            return "UNKNOWN", Decimal(0)
-    raise ExchangeError(_still_open(order, order_id, problem)) from None
+        return status or ("UNKNOWN", Decimal(0))
+    raise ExchangeError(_still_open(order, order_id, problem, status)) from None
+
+
+async def _query_status(gw: Gateway, order: PlannedOrder, order_id: int) -> tuple[str, Decimal] | None:
+    """``GET /api/v3/order`` (w4): the order's real status, or None if that fails too."""
+    try:
+        answer = await gw.signed("get", "order", data={"symbol": order.symbol, "orderId": order_id})
+    except ExchangeError:
+        return None
+    return _status_of(answer, "UNKNOWN")
 
 
 def _status_of(answer: Any, default: str) -> tuple[str, Decimal]:
@@ -327,11 +333,15 @@ def _status_of(answer: Any, default: str) -> tuple[str, Decimal]:
             decimal_or_zero(answer.get("executedQty")))
 
 
-def _still_open(order: PlannedOrder, order_id: int, problem: Problem) -> Problem:
+def _still_open(order: PlannedOrder, order_id: int, problem: Problem,
+                status: tuple[str, Decimal] | None = None) -> Problem:
+    now = "may still be open"
+    if status is not None:  # Binance told us where it stands: say that, not a guess
+        now = f"is {status[0]} ({plain(status[1])} {order.symbol} bought so far)"
     return Problem(
         problem.kind,
         f"The test order {order_id} (BUY {order.quantity_text} {order.symbol} at "
-        f"{order.price_text}) may still be open: cancelling it failed. {problem.message}",
+        f"{order.price_text}) {now}: cancelling it failed. {problem.message}",
         f"Cancel it in Binance under Open Orders (client id starting '{PROBE_PREFIX}'). "
         "It is priced far below the market, but a resting order can still fill if the market "
         "falls to it.",
