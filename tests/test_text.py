@@ -105,3 +105,14 @@ def _all_strings_clean(value):
     elif isinstance(value, list):
         for v in value:
             _all_strings_clean(v)
+
+
+@given(nasty, nasty)
+@example("http://x.example/\x1b[", "")  # an escape that would swallow the '?'
+def test_a_redirect_location_is_shown_clean_and_without_its_query(before, after):
+    from wizard.exchange.hostile import redirected
+
+    signature = "f00d" * 16
+    problem = redirected(302, f"{before}?signature={signature}&{after}")
+    assert clean(problem.message)
+    assert signature not in problem.message and "signature=" not in problem.message

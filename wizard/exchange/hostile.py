@@ -105,7 +105,9 @@ def shown_location(location: str) -> str:
     signature), no user info, no control characters, long path segments cut."""
     from urllib.parse import urlsplit
 
-    text = printable(location).split("?", 1)[0].split("#", 1)[0]
+    # Cut the query first: cleaning first could turn "\x1b[?s" into nothing and
+    # leave the rest of "?signature=..." standing.
+    text = printable(location.split("?", 1)[0].split("#", 1)[0])
     try:
         parts = urlsplit(text)
         host, port = parts.hostname or "", parts.port
