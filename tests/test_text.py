@@ -116,3 +116,11 @@ def test_a_redirect_location_is_shown_clean_and_without_its_query(before, after)
     problem = redirected(302, f"{before}?signature={signature}&{after}")
     assert clean(problem.message)
     assert signature not in problem.message and "signature=" not in problem.message
+
+
+@given(nasty)
+def test_a_store_problem_is_always_printable(text):
+    from wizard.keyring_health import KeyringProblem, KeyringProblemKind
+
+    problem = KeyringProblem(KeyringProblemKind.UNAVAILABLE, f"OpenBao said: {text}", "Step 1\nStep 2")
+    assert clean(problem.message.replace("\n", "")) and problem.fix == "Step 1\nStep 2"
