@@ -26,7 +26,7 @@ async def test_checklist_needs_required_items(sim, memory_keyring, tmp_path):
         await press_next(pilot)  # nothing ticked: stays
         assert app.screen.STEP == "checklist"
         assert app.screen.query_one("#next").disabled
-        assert "required" in text_of(app, "#nav-status")
+        assert "Still to tick: 2FA" in text_of(app, "#nav-status")
         app.screen.query_one("#purpose-spot").value = True
         for item in ("two_factor", "purpose_understood", "risk_understood"):
             app.screen.query_one(f"#check-{item}").value = True

@@ -187,8 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     forget = sub.add_parser(
         "forget",
-        help="remove what an unfinished add left behind (keyring entry and record)",
-        description="Delete LABEL's keyring entry and registry record. Meant for an add that was "
+        help="remove what an unfinished add left behind (stored key and record)",
+        description="Delete LABEL's stored key and registry record. Meant for an add that was "
         "interrupted (`check` and `review` name them); a verified key needs --yes. The key stays "
         "valid in Binance until you delete it there.",
     )

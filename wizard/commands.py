@@ -49,11 +49,12 @@ def gateway_factory(env: Environment, key: Any) -> Any:
     return Gateway(env, key)
 
 
-def open_registry() -> Registry:
-    """The key registry in the platform config dir (``$XDG_CONFIG_HOME`` on Linux)."""
-    from wizard.registry import Registry
+def open_registry(demo: bool = False) -> Registry:
+    """The key registry in the platform config dir (``$XDG_CONFIG_HOME`` on Linux); with
+    ``demo``, the demo's own (``demo-keys.json``, where ``--demo`` runs record their keys)."""
+    from wizard.registry import Registry, default_path
 
-    return Registry()
+    return Registry(default_path("demo-keys.json")) if demo else Registry()
 
 
 def open_vault(service: str | None = None) -> Vault:
@@ -338,7 +339,7 @@ def _fleet_options(args: argparse.Namespace) -> dict[str, Any]:
 async def _check_all(labels: list[str], env: Environment | None, profile: Profile | None, *,
                      json_mode: bool = True, concurrency: int | None = None,
                      max_weight: int | None = None) -> list[KeyCheck]:
-    from wizard.fleet import DEFAULT_CONCURRENCY, FleetRun, check_fleet
+    from wizard.fleet import DEFAULT_CONCURRENCY, FleetRun, check_fleet, profile_cache
     from wizard.progress import progress_bar
 
     registry = open_registry()
@@ -346,46 +347,18 @@ async def _check_all(labels: list[str], env: Environment | None, profile: Profil
     wanted = list(dict.fromkeys(labels)) or list(records)
     if not wanted:
         return [failed_check(None, EXIT_CREDENTIALS, _no_keys())]
-    profiles: dict[str | None, Profile | None] = {}
-
-    def profile_for(record: KeyRecord) -> Profile | None:
-        # One parse per profile file, not one per key.
-        ref = getattr(record, "profile", None)
-        if profile is not None:
-            return profile
-        if ref not in profiles:
-            profiles[ref] = record_profile(record)
-        return profiles[ref]
-
+    fleet_run = FleetRun(open_vault=open_vault, profile_for=profile_cache(profile, record_profile), env_override=env)
     if max_weight is not None:
-        _set_weight_budget(env, records.values(), wanted, max_weight)
+        fleet_run.set_weight_budget([records[label] for label in wanted if label in records], max_weight)
     bar = progress_bar(len(wanted), what="checking keys", json_mode=json_mode)
     try:
         return await check_fleet(
             wanted, records, registry=registry, gateway_factory=gateway_factory,
-            run=FleetRun(open_vault=open_vault, profile_for=profile_for, env_override=env),
+            run=fleet_run,
             concurrency=concurrency or DEFAULT_CONCURRENCY, progress=bar.update if bar else None)
     finally:
         if bar is not None:
             bar.close()
-
-
-def _api_root(record: KeyRecord) -> str | None:
-    """The record's API root; None when its stored base_url is refused (its check says so)."""
-    try:
-        return lifecycle.record_environment(record).api_url
-    except LifecycleError:
-        return None
-
-
-def _set_weight_budget(env: Environment | None, records: Any, wanted: list[str], budget: int) -> None:
-    """``--max-weight``: every API root this run talks to gets the budget."""
-    from wizard.exchange.pacing import set_budget
-
-    roots = {env.api_url} if env is not None else {
-        _api_root(r) for r in records if r.label in wanted} - {None}
-    for root in roots:
-        set_budget(root, budget)
 
 
 def _no_keys() -> Any:
@@ -405,13 +378,22 @@ def review(args: argparse.Namespace) -> int:
     from wizard.stores import StoreError
 
     try:
+        demo = bool(getattr(args, "demo", False))
         store = store_arg(args)
         if store is not None:  # the keys in that store, known here or not
             from wizard.stores.shared import review_records
 
-            records = review_records(store, open_registry())
+            from wizard.progress import progress_bar
+
+            # Every key this machine has no record of is read from the store: long for a fleet.
+            bar = progress_bar(len(store.labels() or []), what="reading keys", json_mode=args.json)
+            try:
+                records = review_records(store, open_registry(demo=demo), progress=bar.update if bar else None)
+            finally:
+                if bar is not None:
+                    bar.close()
         else:
-            records = open_registry().all()
+            records = open_registry(demo=demo).all()
     except UsageError as exc:
         Printer(json_mode=False).error(exc.message, exc.fix)
         return EXIT_USAGE
@@ -448,7 +430,8 @@ def rotate(args: argparse.Namespace) -> int:
     out = Printer(json_mode=False)
     from wizard.registry import RegistryError
 
-    registry = open_registry()
+    demo = bool(getattr(args, "demo", False))
+    registry = open_registry(demo=demo)
     try:
         record = registry.get(args.label)
         from wizard.stores import open_store_for
@@ -473,9 +456,13 @@ def rotate(args: argparse.Namespace) -> int:
     from wizard.app import Services, create_app
 
     services = Services(gateway_factory=gateway_factory, vault=vault, registry=registry)
+    # --demo: a fresh simulator, given the old key, so the whole rotation can be rehearsed.
     app = create_app(services, env=start.env, purpose=start.old_record.purpose, profile=profile,
-                     rotate_label=args.label, old_key=start.old_key.key_material())
-    app.run()
+                     rotate_label=args.label, old_key=start.old_key.key_material(), start_sim=demo)
+    try:
+        app.run()
+    finally:
+        app.stop_simulator()
     from wizard.launch import exit_code_of
 
     return exit_code_of(app)

@@ -406,10 +406,10 @@ def with_earliest_date(check: KeyCheck, record: KeyRecord, now: datetime | None 
     from wizard.key_dates import dates_of_record, earliest
     from wizard.policy import Verdict
 
-    first = earliest(dates_of_record(record))
+    moment = now or utcnow()
+    first = earliest(dates_of_record(record), moment)
     if first is None or check.permissions is None:
         return check
-    moment = now or utcnow()
     severity = "warn" if first.at - moment <= timedelta(days=7) else "info"
     note = finding("earliest_date", severity, f"Next date that matters: {first.sentence(moment)}", "")
     return replace(check, verdict=Verdict((*check.verdict.findings, note)))
