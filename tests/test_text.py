@@ -124,3 +124,11 @@ def test_a_store_problem_is_always_printable(text):
 
     problem = KeyringProblem(KeyringProblemKind.UNAVAILABLE, f"OpenBao said: {text}", "Step 1\nStep 2")
     assert clean(problem.message.replace("\n", "")) and problem.fix == "Step 1\nStep 2"
+
+
+@given(nasty)
+def test_a_review_row_of_an_edited_registry_is_printable(name):
+    from wizard.review import permissions_summary
+
+    summary = permissions_summary({"confirmed": True, "reading": True, "unknown_enabled": [name]})
+    assert clean(summary) and summary.startswith("read")
