@@ -213,3 +213,29 @@ async def test_a_compressed_bomb_is_capped_after_decompression(sim):
         async with Gateway(Environment.custom(server.base_url), None, timeout=10.0, retries=0) as gw:
             problem = await problem_of(gw.sync_time())
     assert len(bomb) < MAX_BODY_BYTES and problem.exit_code == 5 and "larger than" in problem.message
+
+
+@pytest.mark.parametrize("status", [302, 307, 308])
+def test_the_openbao_store_never_follows_a_redirect_with_its_token_or_the_key(status):
+    """hvac (requests) follows redirects by default, re-sending X-Vault-Token, and on 307/308 the body."""
+    pytest.importorskip("hvac")
+    from tests.conftest import SENTINEL_SECRET
+    from tests.leaks import assert_no_leak
+    from wizard.secret import Secret
+    from wizard.stored_key import StoredKey
+    from wizard.stores import StoreError, parse_store_uri
+    from wizard.stores.openbao import OpenBaoStore
+
+    token = "s." + SENTINEL_SECRET[::-1][:40]
+    with ThreadedServer(json_with({"data": {}})) as elsewhere, \
+            ThreadedServer(redirect_to(elsewhere.base_url, status)) as front:
+        store = OpenBaoStore(parse_store_uri(f"vault+http://127.0.0.1:{front.port}/secret/bots"),
+                             environ={"VAULT_TOKEN": token})
+        key = StoredKey("k" * 64, "hmac", Secret(SENTINEL_SECRET), "live", None)
+        for attempt in (lambda: store.load("tracker"), lambda: store.store("tracker", key)):
+            with pytest.raises(StoreError) as info:
+                attempt()
+            assert "redirect" in info.value.problem.message
+            assert_no_leak(info.value.problem.message + info.value.problem.fix)
+    assert elsewhere.seen == []  # neither the token nor the key went anywhere else
+    assert front.seen and all(s.headers.get("X-Vault-Token") == token for s in front.seen)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.leaks import assert_no_leak
 from tests.cli_helpers import LABEL, add_key, cli, store, use_keyring  # noqa: F401 - fixtures
 from wizard import lifecycle
 from wizard.exchange.gateway import Gateway
@@ -304,7 +305,7 @@ def test_add_prompts_for_the_secret_without_echo(isolated_home, sim, secret_serv
             b"(input hidden)", key.secret.encode() + b"\r",
         )
         assert b"Secret key (input hidden)" in screen
-        assert key.secret.encode() not in screen  # typed with echo off
+        assert_no_leak(screen, secret=key.secret)  # typed with echo off
         assert code == 0, screen
         assert Vault(secret_service_keyring).load(label).secret.reveal() == key.secret
     finally:
@@ -329,7 +330,7 @@ def test_rotate_opens_the_wizard_and_quitting_keeps_the_old_key(isolated_home, s
     try:
         code, screen = run_in_pty([sys.executable, "-m", "wizard", "rotate", label], None, b"\x11")
         assert code == 130, screen[-2000:]
-        assert key.secret.encode() not in screen
+        assert_no_leak(screen, secret=key.secret)
         assert Vault(secret_service_keyring).load(label).api_key == key.api_key
         assert Registry().get(label).rotations == []
     finally:

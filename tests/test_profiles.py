@@ -300,3 +300,18 @@ def test_mutated_example_only_raises_profile_error(data):
         parse_profile(text[:pos] + insert + text[pos + cut :])
     except ProfileError as exc:
         assert exc.errors
+
+
+@settings(max_examples=150)
+@given(ip_oracle.networks)
+def test_a_profile_egress_entry_loads_iff_the_oracle_allows_it(net):
+    """The profile's [ip] egress goes through the same rule, judged by the independent oracle."""
+    text = f'[product]\nname = "Acme"\n\n[key]\npurpose = "read"\n\n[ip]\negress = ["{net}"]\n'
+    try:
+        profile = parse_profile(text, "egress.toml")
+    except ProfileError as exc:
+        assert not ip_oracle.allowlistable(net), f"{net} refused: {exc}"
+        assert "egress" in str(exc)
+    else:
+        assert ip_oracle.allowlistable(net), f"{net} accepted"
+        assert profile.egress_ips == (net,)

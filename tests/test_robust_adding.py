@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from tests.leaks import assert_no_leak
 from tests.cli_helpers import LABEL, add_key, cli, registry_labels, store, use_keyring  # noqa: F401
 from tests.conftest import SENTINEL_SECRET
 from tests.keyrings import MemoryKeyring
@@ -178,7 +179,7 @@ def test_load_credentials_refuses_a_key_whose_add_never_finished(cli, store):
     with pytest.raises(CredentialsError) as info:
         load_credentials(LABEL, backend=store)
     assert info.value.kind == "unverified" and "forget" in str(info.value)
-    assert SENTINEL_SECRET not in str(info.value)
+    assert_no_leak(str(info.value))
 
 
 def test_a_rollback_the_store_cannot_confirm_keeps_the_pending_record(isolated_home):

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.leaks import assert_no_leak
 from tests.cli_helpers import LABEL, ROOT, add_key, cli, registry_labels, store, use_keyring  # noqa: F401
 from tests.conftest import SENTINEL_SECRET
 from wizard.secret import Secret
@@ -154,7 +155,7 @@ def test_a_damaged_keyring_entry_is_exit_3_and_a_credentials_error(cli, store, d
     assert result.ids() == {"keyring_unusable"}
     with pytest.raises(CredentialsError) as info:
         load_credentials(LABEL, backend=store)
-    assert SENTINEL_SECRET not in str(info.value) + result.out + result.err
+    assert_no_leak(str(info.value) + result.out + result.err)
 
 
 @pytest.mark.parametrize("change", [

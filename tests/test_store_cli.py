@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.leaks import assert_no_leak
 from tests.cli_helpers import LABEL, Result, add_key, cli, registry_labels, store, use_keyring  # noqa: F401
 from tests.conftest import SENTINEL_SECRET
 from tests.store_fixtures import bao_env, creds_dir, files_holding_piece, openbao, unique_prefix  # noqa: F401
@@ -78,7 +79,7 @@ def test_no_usable_store_lists_every_store_and_how_to_set_it_up(cli, use_keyring
     assert result.code == 3
     for words in ("systemd-creds:/", "vault+https://", "VAULT_TOKEN", "there is no plaintext store"):
         assert words in result.err, words
-    assert sim.keys["read_only"].secret not in result.out + result.err
+    assert_no_leak(result.out + result.err, secret=sim.keys["read_only"].secret)
 
 
 def test_a_profile_store_uri_is_where_add_stores(add_key, creds_dir, sentinel_key, tmp_path):
@@ -168,7 +169,7 @@ def test_three_servers_share_keys_through_one_openbao(openbao, unique_prefix, tm
                          env={**os.environ}, capture_output=True, text=True, timeout=120)
     assert bot.returncode == 0, bot.stderr
     assert bot.stdout.strip() == keys[1].api_key
-    assert keys[1].secret not in bot.stdout + bot.stderr
+    assert_no_leak(bot.stdout + bot.stderr, secret=keys[1].secret)
 
     # A second add of a label another server already stored is refused before the secret is read.
     again = fleet.run(2, "add", "bot-vps1", "--api-key", keys[2].api_key, "--base-url", sim.base_url, "--json",

@@ -105,3 +105,30 @@ def _all_strings_clean(value):
     elif isinstance(value, list):
         for v in value:
             _all_strings_clean(v)
+
+
+@given(nasty, nasty)
+@example("http://x.example/\x1b[", "")  # an escape that would swallow the '?'
+def test_a_redirect_location_is_shown_clean_and_without_its_query(before, after):
+    from wizard.exchange.hostile import redirected
+
+    signature = "f00d" * 16
+    problem = redirected(302, f"{before}?signature={signature}&{after}")
+    assert clean(problem.message)
+    assert signature not in problem.message and "signature=" not in problem.message
+
+
+@given(nasty)
+def test_a_store_problem_is_always_printable(text):
+    from wizard.keyring_health import KeyringProblem, KeyringProblemKind
+
+    problem = KeyringProblem(KeyringProblemKind.UNAVAILABLE, f"OpenBao said: {text}", "Step 1\nStep 2")
+    assert clean(problem.message.replace("\n", "")) and problem.fix == "Step 1\nStep 2"
+
+
+@given(nasty)
+def test_a_review_row_of_an_edited_registry_is_printable(name):
+    from wizard.review import permissions_summary
+
+    summary = permissions_summary({"confirmed": True, "reading": True, "unknown_enabled": [name]})
+    assert clean(summary) and summary.startswith("read")

@@ -49,6 +49,15 @@ class KeyringProblem:
     fix: str
     backend: str = ""
 
+    def __post_init__(self) -> None:
+        # A store's message can quote a server (OpenBao/Vault answers over HTTP) or a
+        # backend's exception: no control or escape character reaches the screen. Line
+        # breaks stay: the fixes are multi-line instructions the wizard wrote itself.
+        from wizard.text import printable_lines
+
+        object.__setattr__(self, "message", printable_lines(self.message))
+        object.__setattr__(self, "fix", printable_lines(self.fix))
+
     @property
     def exit_code(self) -> int:
         """CLI exit code: 3 means no stored credentials or an unusable keyring."""

@@ -135,7 +135,7 @@ def permissions_summary(perms: dict[str, Any] | None) -> str:
     if not perms:
         return "unknown"
     enabled = [short for attr, short in SHORT_NAMES.items() if perms.get(attr)]
-    enabled += [str(name) for name in perms.get("unknown_enabled") or ()]
+    enabled += [printable(name, limit=40) for name in perms.get("unknown_enabled") or ()]  # from a file: clean it
     text = ", ".join(enabled) or "none"
     return text if perms.get("confirmed", True) else f"{text} (unconfirmed)"
 

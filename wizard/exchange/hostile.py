@@ -105,7 +105,9 @@ def shown_location(location: str) -> str:
     signature), no user info, no control characters, long path segments cut."""
     from urllib.parse import urlsplit
 
-    text = printable(location).split("?", 1)[0].split("#", 1)[0]
+    # Cut the query first: cleaning first could turn "\x1b[?s" into nothing and
+    # leave the rest of "?signature=..." standing.
+    text = printable(location.split("?", 1)[0].split("#", 1)[0])
     try:
         parts = urlsplit(text)
         host, port = parts.hostname or "", parts.port
@@ -140,3 +142,32 @@ def too_large() -> Problem:
         "these requests: the wizard stopped reading it.",
         "Check --base-url points at Binance (or the simulator), and any proxy in between.",
     )
+
+
+class RedirectRefused(Exception):
+    """A server answered 3xx to a request made with :func:`no_redirect_session`."""
+
+    def __init__(self, status: int, location: str | None) -> None:
+        super().__init__(f"HTTP {status} redirect refused")
+        self.status, self.location = status, location
+
+    def where(self) -> str:
+        """`` to URL`` (sanitised, without its query) or ""."""
+        return f" to {shown_location(self.location)}" if self.location else ""
+
+
+def no_redirect_session() -> Any:
+    """A ``requests.Session`` that never follows a redirect and raises :class:`RedirectRefused`
+    on one: for clients that send a token or a secret (hvac for Vault/OpenBao). requests would
+    re-send a custom header such as ``X-Vault-Token``, and a 307/308 the body, to the new host."""
+    import requests
+
+    def refuse(response: Any, *args: Any, **kwargs: Any) -> None:
+        if 300 <= response.status_code < 400:
+            raise RedirectRefused(response.status_code, response.headers.get("Location"))
+
+    session = requests.Session()
+    session.max_redirects = 0
+    session.hooks["response"].append(refuse)
+    return session
+

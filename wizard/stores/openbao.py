@@ -242,7 +242,13 @@ class OpenBaoStore(BoundedStore):
 
         env = self._environ if self._environ is not None else os.environ
         verify: Any = env.get("VAULT_CACERT") or env.get("BAO_CACERT") or True
-        client = hvac.Client(url=self.location.server_url, verify=verify, timeout=self.timeout)
+        from wizard.exchange.hostile import no_redirect_session
+
+        # Never follow a redirect: the token (and, on a write, the key) would go to its target.
+        session = no_redirect_session()
+        session.verify = verify  # hvac takes a given session's verify over its own argument
+        client = hvac.Client(url=self.location.server_url, verify=verify, timeout=self.timeout,
+                             allow_redirects=False, session=session)
         token = env.get("VAULT_TOKEN") or env.get("BAO_TOKEN")
         role_id = env.get("VAULT_ROLE_ID") or env.get("BAO_ROLE_ID")
         secret_id = env.get("VAULT_SECRET_ID") or env.get("BAO_SECRET_ID")
@@ -269,7 +275,14 @@ class OpenBaoStore(BoundedStore):
         import hvac.exceptions
         import requests
 
+        from wizard.exchange.hostile import RedirectRefused
+
         server = self.location.server_url
+        if isinstance(exc, RedirectRefused):
+            return self._error(ProblemKind.UNAVAILABLE, f"The server at {server} answered with a redirect "
+                               f"(HTTP {exc.status}){exc.where()}. It was not followed: the token and the key "
+                               "would have gone to another server.",
+                               "Give the store URI the server's own address (its api_addr), not one that forwards.")
         if isinstance(exc, hvac.exceptions.VaultDown) or "sealed" in str(exc).lower():
             return self._error(ProblemKind.SEALED, f"The Vault/OpenBao server at {server} is sealed.",
                                "Ask its operator to unseal it (`bao operator unseal`), then try again.")
