@@ -150,3 +150,59 @@ def test_old_registry_files_still_load():
     record = KeyRecord.from_dict({"label": "tracker-vps1", "created_at": "2026-01-01T00:00:00+00:00"})
     assert record.binance_created_at is None and record.last_check_failed is False
     assert record.key_created_at == datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+# -- the demo's review and rotate work as the demo summary prints them -----------------------
+
+
+def _demo_record(store, sim, label="read-laptop-2026-01-31"):
+    """A key stored by an earlier `--demo` run: demo registry, demo keyring service."""
+    from wizard.app import DEMO_SERVICE
+
+    key = sim.keys["read_only"]
+    Vault(store, service=DEMO_SERVICE).store(
+        label, StoredKey(key.api_key, "hmac", Secret(key.secret), "sim", "http://127.0.0.1:9"))
+    commands.open_registry(demo=True).put(KeyRecord(
+        label=label, env="sim", base_url="http://127.0.0.1:9", fingerprint=fingerprint(key.api_key),
+        service=DEMO_SERVICE, permissions={"confirmed": True, "reading": True}, ip_restricted=True))
+    return key
+
+
+def test_demo_review_lists_the_demo_keys(cli, store, sim):
+    _demo_record(store, sim)
+    assert [k["label"] for k in cli("--demo", "review", "--json").json["keys"]] == ["read-laptop-2026-01-31"]
+    assert cli("review", "--json").json["keys"] == []  # the real registry is not the demo's
+
+
+def test_demo_rotate_finds_the_demo_key(cli, store, sim):
+    _demo_record(store, sim)
+    result = cli("--demo", "rotate", "read-laptop-2026-01-31")
+    assert result.code == 2 and "needs a terminal" in result.err  # found; only the terminal is missing
+    assert cli("rotate", "read-laptop-2026-01-31").code == 3  # not a real managed key
+
+
+async def test_a_demo_rotation_gives_its_simulator_the_old_key(isolated_home, store, sim, tmp_path):
+    """The demo's first simulator is gone: the rotation's own must know the old key, to see it die."""
+    from tests.test_app_harness import SIZE, make_services, settle
+    from wizard.app import create_app
+
+    key = _demo_record(store, sim)
+    services = make_services(None, store, tmp_path)
+    services.registry = commands.open_registry(demo=True)
+    old = services.vault.load("read-laptop-2026-01-31").key_material()
+    app = create_app(services, env=Environment.custom("http://127.0.0.1:9", simulated=True),
+                     rotate_label="read-laptop-2026-01-31", old_key=old, start_sim=True)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(40):
+            await settle(pilot)
+            if app.sim_ready:
+                break
+            await pilot.pause(0.1)
+        assert app.sim_ready and app.services.sim is not sim
+        async with Gateway(app.session.env, old) as gateway:
+            perms = await gateway.read_permissions()
+        assert perms.reading is True and perms.withdrawals is False and perms.ip_restricted is True
+        app.services.sim.delete_key(key.api_key)
+        async with Gateway(app.session.env, old) as gateway:
+            assert await gateway.confirm_key_dead() is not None
+    app.stop_simulator()

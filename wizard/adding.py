@@ -87,14 +87,26 @@ class NewLabel:
         try:
             # Under the lock, a pending record is a dead run's: this run takes the label over.
             # Registry I/O runs off the event loop (its own lock may make it wait).
-            if is_managed(await asyncio.to_thread(self.registry.get, self.label)):
+            current = await asyncio.to_thread(self.registry.get, self.label)
+            if is_managed(current):
                 raise LabelTaken(self.label)
+            if current is not None:
+                await self._clear_other_store(current)
             await asyncio.to_thread(self.registry.put, dataclasses.replace(self.record, pending=True))
         except BaseException:
             self._lock.release()
             raise
         self._open = True
         return self
+
+    async def _clear_other_store(self, stale: KeyRecord) -> None:
+        """A dead run's pending record naming another store: delete its leftover there first, or
+        overwriting the record would orphan it (a StoreError from that store stops this run)."""
+        if stale.store_uri == self.record.store_uri:
+            return  # the same store: this run's write replaces the leftover
+        from wizard.stores import open_store_for
+
+        await open_store_for(stale).adelete(self.label)
 
     async def finish(self, record: KeyRecord | None = None) -> None:
         """The stored copy is proven: write the final record (``record``, default the one given)."""
@@ -125,24 +137,3 @@ class NewLabel:
             return False
         return True
 
-
-async def unfinished_add_check(record: KeyRecord, vault: Any, registry: Registry) -> Any:
-    """``check``'s verdict on a pending record (exit 3): an add still running, or one that died,
-    and then whether the store holds the secret it was writing, with the exact commands to resolve it."""
-    from wizard.lifecycle import EXIT_CREDENTIALS, failed_check, finding
-
-    label = record.label
-    if registry.label_lock(label).held_elsewhere():
-        return failed_check(label, EXIT_CREDENTIALS, finding(
-            "add_in_progress", "block", f"A key labelled {label!r} is being added by another run right now.",
-            f"Run `binance-key-wizard check {label}` again when that run has finished."))
-    try:
-        await vault.aload(label)
-        left = "the key was written to the keyring, but its stored copy was never verified"
-    except Exception:  # noqa: BLE001 - not found, or the store can't say: either way not usable
-        left = "no usable key was stored"
-    return failed_check(label, EXIT_CREDENTIALS, finding(
-        "add_unfinished", "block",
-        f"The run that added {label!r} stopped before finishing: {left}. Nothing serves this key.",
-        f"Finish it with `binance-key-wizard add {label} --api-key KEY` (the same key; it replaces what "
-        f"was left), or remove what was left with `binance-key-wizard forget {label}`."))

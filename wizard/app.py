@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -80,7 +80,14 @@ class WizardApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "binance-key-wizard"
-    BINDINGS = [Binding("ctrl+q", "request_quit", "Quit", priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "request_quit", "Quit", priority=True),
+        # Priority: handled by the app as the key arrives, so the focus has moved before
+        # the next key is forwarded. Bubbling up from the focused Input, a Tab was acted
+        # on after a key typed right behind it, and that key landed in the old field.
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
+    ]
 
     def __init__(self, services: Services | Callable[[], Services], session: WizardSession, *,
                  start_sim: bool = False, old_record: KeyRecord | None = None) -> None:
@@ -95,6 +102,17 @@ class WizardApp(App[None]):
         self.sim_ready = not start_sim
         self._vaults: dict[str, SecretStore] = {}
         self.first_frame_drawn = False  # screens composed before it come without their controls
+        from wizard.gc_pause import CollectorPause
+
+        self._collector = CollectorPause(self)  # no GC pauses while keys are arriving
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._collector.key()
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        self._collector.resume()  # never leave the process without its collector
 
     # -- what screens ask the app ---------------------------------------------------------
     @property
@@ -311,6 +329,8 @@ class WizardApp(App[None]):
             from wizard.sim import SimExchange  # aiohttp: imported off the UI thread
 
             sim = SimExchange()
+            if self.old_key is not None and self.old_record is not None:
+                adopt_old_key(sim, self.old_key, self.old_record)  # a demo rotation
             return sim, sim.start_in_thread(port=0)
 
         try:
@@ -353,6 +373,23 @@ class WizardApp(App[None]):
         rendered = self.console.render(_safe_traceback(error, secrets), self.console.options)
         self._exit_renderables.append(Segments(rendered))
         self._close_messages_no_wait()
+
+
+def adopt_old_key(sim: Any, key: KeyMaterial, record: KeyRecord) -> None:
+    """Give a demo rotation's fresh simulator the key being rotated, as it was recorded,
+    so the rotation can be rehearsed to the end: replaced, deleted, proven dead."""
+    from wizard.exchange.model import RESTRICTION_FIELDS
+
+    kwargs = {attr: bool(record.permissions.get(attr)) for attr in RESTRICTION_FIELDS.values()
+              if not attr.startswith("fix_") and record.permissions.get(attr) is not None}
+    public = None
+    if key.key_type == "ed25519":
+        from Crypto.PublicKey import ECC  # the simulator holds only the public half
+
+        public = ECC.import_key(key.secret.reveal()).public_key().export_key(format="PEM")
+    sim.adopt_key(label=record.label, api_key=key.api_key, key_type=key.key_type,
+                  secret=key.secret.reveal() if key.key_type == "hmac" else None, public_key_pem=public,
+                  ip_allowlist=["127.0.0.1"] if record.ip_restricted else [], **kwargs)
 
 
 def _safe_traceback(error: BaseException | None, secrets: list[Any]) -> Any:

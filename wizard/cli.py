@@ -26,7 +26,7 @@ exit codes (add, check, exec):
      5xx, rate limit or ban, region block, an answer that makes no sense
   6  check --strict only: no failure, but a warning that needs action soon
      (Binance unticks trading within a week, or the rotation date has passed)
-  70  internal error (a bug): one line on stderr and a report without secrets
+ 70  internal error (a bug): one line on stderr and a report without secrets
  130  interrupted (Ctrl+C); `check` and `review` report anything left unfinished
 exec: once the key passed, the bot replaces the wizard, so its exit code is
 the bot's own; 126 COMMAND is not executable, 127 COMMAND not found.
@@ -49,6 +49,13 @@ DESCRIPTION = """\
 Set up a least-privilege, withdraw-disabled Binance API key, store it in the
 OS keyring and prove it works. With no subcommand, runs the interactive wizard.
 """
+
+
+def port_number(text: str) -> int:
+    """``--port``: 0 (any free port) to 65535; argparse turns the error into usage + exit 2."""
+    if not text.strip().isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use 1-65535, or 0 for any free one")
+    return int(text)
 
 
 def _add_store_option(parser: argparse.ArgumentParser, help: str) -> None:
@@ -104,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sim = sub.add_parser("sim", help="run the simulated Binance exchange in the foreground")
-    sim.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free)")
-    sim.add_argument("--json", action="store_true", help="print one JSON line: base_url and keys")
+    sim.add_argument("--port", type=port_number, default=0, help="port on 127.0.0.1 (default: any free)")
+    sim.add_argument("--json", action="store_true", help="print one JSON line: base_url, admin_token and keys")
 
     add = sub.add_parser(
         "add",
@@ -180,8 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     forget = sub.add_parser(
         "forget",
-        help="remove what an unfinished add left behind (keyring entry and record)",
-        description="Delete LABEL's keyring entry and registry record. Meant for an add that was "
+        help="remove what an unfinished add left behind (stored key and record)",
+        description="Delete LABEL's stored key and registry record. Meant for an add that was "
         "interrupted (`check` and `review` name them); a verified key needs --yes. The key stays "
         "valid in Binance until you delete it there.",
     )
@@ -211,8 +218,8 @@ def _add_handoff_parsers(sub: argparse._SubParsersAction) -> None:
     run.add_argument("label", help="the label the key is stored under")
     run.add_argument("--as", dest="preset", choices=preset_names(), default=preset_names()[0],
                      help="which environment variables the bot reads (default: generic)")
-    run.add_argument("--store", metavar="URI", help="where the key is stored (default: where the registry "
-                     "says; keyring or keyring:SERVICE)")
+    run.add_argument("--store", metavar="URI", help="where the key is stored (default: $CREDENTIALS_DIRECTORY "
+                     "under a systemd unit, else where this machine's registry says, else the OS keyring)")
     run.add_argument("--allow-unverified", action="store_true",
                      help="start the bot even when the exchange can't be reached to check the key (says so)")
 

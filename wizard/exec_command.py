@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 from wizard.exchange.model import Environment
 from wizard.lifecycle import (
     EXIT_CREDENTIALS, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, KeyCheck, LifecycleError, credentials_missing,
-    failed_check, keyring_unusable, registry_unusable,
+    failed_check, keyring_unusable,
 )
 
 if TYPE_CHECKING:
-    from wizard.registry import KeyRecord, Registry
+    from wizard.registry import KeyRecord
     from wizard.stored_key import StoredKey
 
 # Like env(1), nohup(1) and timeout(1): the codes a shell uses, so a caller can tell
@@ -87,7 +87,7 @@ _COMMAND_FIX = ("Check the spelling, or give the program's full path "
 
 
 def _load_key(label: str, store_uri: str | None) -> tuple[StoredKey, KeyRecord | None]:
-    """The stored key of ``label`` and its registry record (None when this machine has none).
+    """The stored key of ``label`` and this machine's record of it (None when it has none).
 
     The one place ``exec`` reads a secret. The store is :func:`wizard.stores.resolve`'s
     answer: ``store_uri`` when given (any store URI), else ``$CREDENTIALS_DIRECTORY/LABEL``
@@ -127,28 +127,6 @@ class _Loaded:
         return self._stored
 
 
-class _BestEffortRegistry:
-    """Lets ``check_stored`` record what it read, but never lets a read-only or locked
-    registry (a sandboxed service) stop a bot whose key just passed."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-        self.failure: Exception | None = None
-
-    def __getattr__(self, name: str) -> Any:  # reads go to the real registry
-        return getattr(self._registry, name)
-
-    def update(self, label: str, **changes: Any) -> Any:
-        from wizard.registry import RegistryError
-
-        try:
-            return self._registry.update(label, **changes)
-        except (RegistryError, OSError) as exc:
-            self.failure = exc
-            # check_stored turns this into "not recorded" on a verdict that stands.
-            raise RegistryError(str(exc), kind="io") from None
-
-
 # --- the command -----------------------------------------------------------------------------
 
 
@@ -171,7 +149,7 @@ def run_exec(args: argparse.Namespace) -> int:
         return exc.exit_code
     except LifecycleError as exc:
         return out.check_results([failed_check(label, exc.exit_code, exc.finding)])
-    check = _verify(stored, record, label)
+    check = _verify(label, stored, record)
     if not _may_start(check, args, out):
         return check.exit_code
     from wizard.handoff import bot_environment
@@ -196,8 +174,9 @@ def _parse(args: argparse.Namespace) -> tuple[str, list[str]]:
     return label, command
 
 
-def _verify(stored: StoredKey, record: KeyRecord | None, label: str) -> KeyCheck:
-    """The ``check`` verdict on the loaded copy (weight 2), recorded in the registry when possible.
+def _verify(label: str, stored: StoredKey, record: KeyRecord | None) -> KeyCheck:
+    """The ``check`` verdict on the loaded copy (weight 2). A registry that can't be written (a
+    sandboxed unit) is a warning in the verdict, never a reason not to start.
 
     A key from a shared store that this machine never added (a fleet server) has no
     record: it is judged by what it may do (withdrawals, transfers and the rest are
@@ -210,14 +189,8 @@ def _verify(stored: StoredKey, record: KeyRecord | None, label: str) -> KeyCheck
         from wizard.stores.shared import check_unrecorded
 
         return run(check_unrecorded(label, _Loaded(stored), gateway_factory))  # type: ignore[arg-type]
-
-    registry = _BestEffortRegistry(open_registry())
-    check = run(lifecycle.check_stored(record, _Loaded(stored), registry, gateway_factory,  # type: ignore[arg-type]
-                                       profile=record_profile(record)))
-    if registry.failure is not None:
-        print(f"note: the verdict could not be recorded in the key registry ({registry.failure}); "
-              "it is still the verdict.", file=sys.stderr)
-    return check
+    return run(lifecycle.check_stored(record, _Loaded(stored), open_registry(), gateway_factory,  # type: ignore[arg-type]
+                                      profile=record_profile(record)))
 
 
 def _may_start(check: KeyCheck, args: argparse.Namespace, out: Any) -> bool:

@@ -72,8 +72,13 @@ def key_dates(
     return sorted(dates, key=lambda d: d.at)
 
 
-def earliest(dates: list[KeyDate]) -> KeyDate | None:
-    """The first date of :func:`key_dates`, or None when no date is known."""
+def earliest(dates: list[KeyDate], now: datetime | None = None) -> KeyDate | None:
+    """The first date still to come (what the user must act on next); with every date
+    passed, the first of them. None when no date is known."""
+    if now is not None:
+        coming = [d for d in dates if d.at > _aware(now)]
+        if coming:
+            return coming[0]
     return dates[0] if dates else None
 
 

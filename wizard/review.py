@@ -95,7 +95,7 @@ def review_row(record: KeyRecord, now: datetime) -> ReviewRow:
     verified = _dt(record.last_verified_at)
     expires = _dt(record.trading_expires_at)
     due = record.rotation_due_at
-    first = earliest(dates_of_record(record))
+    first = earliest(dates_of_record(record), now)
     return ReviewRow(
         label=record.label,
         purpose=record.purpose,

@@ -172,10 +172,9 @@ class StoreScreen(StepScreen):
     @work(exclusive=True, group="store")
     async def store_key(self) -> None:
         """Store → read back → signed call with the read-back copy → registry. Undo on failure."""
+        from wizard.adding import LabelBusy, LabelTaken, NewLabel
         from wizard.policy import evaluate_permissions
         from wizard.vault import StoredKey
-
-        from wizard.adding import LabelBusy, LabelTaken, NewLabel
 
         wizard, session = self.wizard, self.session
         vault, label, key = wizard.vault(), session.label, session.key_material()
@@ -190,10 +189,14 @@ class StoreScreen(StepScreen):
                 claim = NewLabel(wizard.services.registry, vault, self._record(session.permissions, vault))
                 try:
                     await claim.__aenter__()
-                except (LabelTaken, LabelBusy) as taken:
+                except LabelBusy as busy:  # another wizard or `add` is storing this label now
+                    claim = None
+                    self.post_message(StoreFailed(str(busy), "Wait for it to finish and press Store again, "
+                                                  "or Go Back to step 2 and choose another label."))
+                    return
+                except LabelTaken:
                     claim = None
                     self.post_message(StoreFailed(
-                        f"{taken} (in the wizard's registry)" if isinstance(taken, LabelBusy) else
                         f"A key labelled {label!r} is already managed by the wizard.",
                         f"Go Back to step 2 and choose another label, or replace that key with "
                         f"`binance-key-wizard rotate {label}`."))
@@ -273,7 +276,8 @@ class StoreScreen(StepScreen):
             base_url=session.env.base_url, key_type=session.key_type,
             fingerprint=fingerprint(session.api_key), service=service, store=vault.uri, created_at=now,
             last_verified_at=now, permissions=perms.as_dict(), ip_restricted=perms.ip_restricted,
-            trading_expires_at=perms.trading_expires_at,
+            trading_expires_at=perms.trading_expires_at, binance_created_at=perms.created_at,
+            last_checked_at=now,
             rotation_days=(profile.rotation_days if profile else None) or (old.rotation_days if old else 90),
             profile=profile.name if profile else (old.profile if old else None),
             rotations=list(old.rotations) if old else [])

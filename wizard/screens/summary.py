@@ -66,14 +66,16 @@ def hygiene(session: WizardSession, rotate_by: datetime, *, host: str = "",
         items.append(f"{OK}Withdrawals disabled (confirmed by Binance).")
     else:
         items.append(f"{WARN}Withdrawals: not confirmed by this environment — check in API Management.")
+    # The demo's simulated exchange stops with the wizard: `check` is for real keys.
+    real = "With a real key, r" if command.endswith("--demo") else ""
     if perms is not None and perms.ip_restricted:
         items.append(f"{OK}IP allowlisting: Binance confirms the key works only from its trusted-IP list.")
         ips = getattr(session.profile, "egress_ips", ()) or ()
         whose = (f"{escape(session.profile.product)}'s addresses are" if ips  # type: ignore[union-attr]
                  else "your bot's server is")
         items.append(f"{WARN if ips else INFO}Not proven: that {whose} on that list (Binance never says which "
-                     f"IPs a key allows). Run `{command} check {escape(session.label)}` from the "
-                     "bot's server: it must say ok.")
+                     f"IPs a key allows). {real or 'R'}un `binance-key-wizard check {escape(session.label)}` from "
+                     "the bot's server: it must say ok.")
     elif perms is not None and perms.ip_restricted is False:
         items.append(f"{WARN}IP allowlisting: not set — a leaked key works from anywhere.")
     else:
@@ -85,7 +87,7 @@ def hygiene(session: WizardSession, rotate_by: datetime, *, host: str = "",
     items.append(f"{INFO}One key per tool: use this key only for the tool in its label; "
                  "give every other tool its own key.")
     items.append(f"{OK}Regular review: rotate by {rotate_by:%Y-%m-%d}; `{command} review` lists "
-                 f"what is due, `{command} check` re-verifies.")
+                 f"what is due, `binance-key-wizard check` re-verifies{' a real key' if real else ''}.")
     if not session.checklist.get("withdraw_allowlist"):
         items.append(f"{WARN}Account: turn on the withdrawal address allowlist in Binance's security settings.")
     return items
@@ -105,7 +107,7 @@ def first_date_line(session: WizardSession, born: datetime, rotate_by: datetime,
         return ""
     first = earliest(key_dates(purpose=session.purpose, spot_trading=perms.spot_trading,
                                ip_restricted=perms.ip_restricted, trading_expires_at=perms.trading_expires_at,
-                               created_at=born, rotation_due_at=rotate_by))
+                               created_at=born, rotation_due_at=rotate_by), now)
     if first is None or first.at >= rotate_by:
         return ""
     return f"{WARN}[b]First date that matters: {escape(first.sentence(now))}[/b]\n"
