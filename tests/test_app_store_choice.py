@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import SENTINEL_SECRET
-from tests.store_fixtures import creds_dir, files_holding_piece  # noqa: F401
+from tests.store_fixtures import bao_env, creds_dir, files_holding_piece, openbao, unique_prefix  # noqa: F401
 from tests.test_app_full import text_of, through_ip
 from tests.test_app_harness import SIZE, make_services, press_next, settle
 from wizard.app import create_app
@@ -62,3 +62,32 @@ async def test_a_bad_store_typed_on_step_5_is_refused_there_and_nothing_is_lost(
         await settle(pilot)
         assert app.session.stored
     assert (creds_dir / f"{app.session.label}.cred").exists()
+
+
+async def test_a_wizard_run_into_openbao_leaves_the_sentinel_only_in_openbao(sim, memory_keyring, isolated_home,
+                                                                             bao_env, unique_prefix, monkeypatch):
+    import tempfile
+
+    from tests.test_leaks import process_tree_texts
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # temp files land in isolated_home
+    key = sim.keys["read_only"]
+    key.secret = SENTINEL_SECRET
+    uri = bao_env.uri(unique_prefix)
+    app = create_app(make_services(sim, memory_keyring, isolated_home / ".config"),
+                     env=Environment.custom(sim.base_url, simulated=True), store_uri=uri)
+    async with app.run_test(size=SIZE) as pilot:
+        await through_ip(pilot, key.api_key, SENTINEL_SECRET, "read")
+        await settle(pilot)
+        assert "probe" in text_of(app, "#progress")
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.session.stored, text_of(app, "#problem")
+        assert not any(SENTINEL_SECRET[i:i + 12] in text for text in process_tree_texts()
+                       for i in range(0, len(SENTINEL_SECRET) - 11))
+        screen = app.export_screenshot()
+    assert SENTINEL_SECRET[:12] not in screen
+    assert open_store(uri).load(app.session.label).secret.reveal() == SENTINEL_SECRET
+    assert memory_keyring.entries == {}
+    assert files_holding_piece(isolated_home, SENTINEL_SECRET) == []
+    assert files_holding_piece(bao_env.home, SENTINEL_SECRET) == []

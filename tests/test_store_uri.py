@@ -171,9 +171,11 @@ def test_plain_http_is_accepted_to_this_machine_only():
 from tests.cli_helpers import cli, store, use_keyring  # noqa: E402,F401 - fixtures
 
 
-@pytest.mark.parametrize("command", [("add", "tracker-laptop", "--api-key", "A" * 64), ("check",), ("review",)])
+@pytest.mark.parametrize("command", [("add", "tracker-laptop", "--api-key", "A" * 64), ("check",), ("review",),
+                                     ("exec", "tracker-laptop")])
 def test_the_cli_refuses_a_bad_store_uri_with_exit_2(cli, command):
-    result = cli(*command, "--store", "vault+http://vault.example.com/secret/bots", stdin="x" * 64 + "\n")
+    tail = ("--", "true") if command[0] == "exec" else ()
+    result = cli(*command, "--store", "vault+http://vault.example.com/secret/bots", *tail, stdin="x" * 64 + "\n")
     assert result.code == 2
     assert "unencrypted" in result.err + result.out
 

@@ -193,3 +193,28 @@ def test_systemd_creds_never_sees_the_secret_on_its_argv_or_environment(creds_di
     runs = record.read_text()
     assert "encrypt --name=tracker-vps1" in runs and "decrypt --name=tracker-vps1" in runs
     assert files_holding_piece(tmp_path, SENTINEL_SECRET) == []
+
+
+def test_systemd_creds_without_root_says_to_run_as_root(creds_dir, tmp_path):
+    """As an ordinary user systemd-creds can't read the host key: a sentence, exit 3, never a traceback."""
+    import shutil
+    import stat
+
+    from wizard.stores.systemd_creds import SystemdCredsStore
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is needed to drop privileges")
+    wrapper = tmp_path / "systemd-creds-as-nobody"
+    wrapper.write_text(f'#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups '
+                       f'{shutil.which("systemd-creds")} "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    problem = SystemdCredsStore(creds_dir, binary=str(wrapper)).check_health()
+    assert problem is not None and problem.kind is ProblemKind.PERMISSION_DENIED and problem.exit_code == 3
+    assert "Permission denied" in problem.message and "as root" in problem.fix
+
+
+def test_a_missing_systemd_creds_says_how_to_install_it(tmp_path):
+    from wizard.stores.systemd_creds import SystemdCredsStore
+
+    problem = SystemdCredsStore(tmp_path / "creds", binary="systemd-creds-not-installed").check_health()
+    assert problem.kind is ProblemKind.NO_BACKEND and "apt-get install -y systemd" in problem.fix

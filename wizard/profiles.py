@@ -360,11 +360,10 @@ def _build(data: dict, check: _Checker) -> Profile | None:
 
 def _store_uri(data: dict, check: _Checker) -> str | None:
     """``[store] uri``, canonical, checked by the one store-URI parser."""
-    from wizard.stores.uri import StoreURIError, parse_store_uri
-
     uri = check.get(data, "store", "uri", str, None)
     if uri is None:
         return None
+    from wizard.stores.uri import StoreURIError, parse_store_uri
     try:
         return str(parse_store_uri(uri))
     except StoreURIError as exc:

@@ -12,20 +12,27 @@
 Everything heavy (keyring, hvac) is imported inside calls.
 """
 
-from wizard.stores.advice import setup_advice
-from wizard.stores.base import ProblemKind, SecretStore, StoreError, StoreProblem
-from wizard.stores.resolve import (
-    UNRECORDED_FACTS,
-    is_unrecorded,
-    open_store,
-    open_store_for,
-    record_from_stored,
-    resolve,
-)
-from wizard.stores.uri import StoreURI, StoreURIError, parse_store_uri
+from __future__ import annotations
 
-__all__ = [
-    "UNRECORDED_FACTS", "ProblemKind", "SecretStore", "StoreError", "StoreProblem", "StoreURI", "StoreURIError",
-    "is_unrecorded", "open_store", "open_store_for", "parse_store_uri", "record_from_stored", "resolve",
-    "setup_advice",
-]
+from importlib import import_module
+from typing import Any
+
+# Loaded on first use (PEP 562): importing wizard.stores.uri for a --store check before the
+# first frame must not pull in asyncio, threading and the keyring diagnosis.
+_WHERE = {
+    "setup_advice": "advice",
+    "ProblemKind": "base", "SecretStore": "base", "StoreError": "base", "StoreProblem": "base",
+    "UNRECORDED_FACTS": "locate", "is_unrecorded": "locate", "open_store": "locate",
+    "open_store_for": "locate", "record_from_stored": "locate", "resolve": "locate",
+    "StoreURI": "uri", "StoreURIError": "uri", "parse_store_uri": "uri",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'wizard.stores' has no attribute {name!r}")
+    value = getattr(import_module(f"wizard.stores.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
