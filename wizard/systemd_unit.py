@@ -153,8 +153,9 @@ def plan(args: argparse.Namespace) -> UnitPlan:
     directory = credentials_dir(record)
     if directory is None:
         raise UnitError(2, f"{label!r} is not stored in systemd credentials, so a unit can't load it.",
-                        f"Store it there first: `binance-key-wizard add {label} --api-key KEY --store "
-                        f"{STORE_SCHEME}/etc/credstore.encrypted` (as root), then run this again.")
+                        "Put this server's key there (as root): `binance-key-wizard add NEW-LABEL --api-key KEY "
+                        f"--store {STORE_SCHEME}/etc/credstore.encrypted`, then run this again with NEW-LABEL "
+                        f"(to reuse {label!r} instead, first `binance-key-wizard forget {label} --yes`).")
     if not command[0].startswith("/"):
         resolved = shutil.which(command[0])
         if resolved is None:
