@@ -132,13 +132,12 @@ def _user_and_registry(user: str | None) -> tuple[str, Path]:
 def plan(args: argparse.Namespace) -> UnitPlan:
     """Check the arguments and the label's store; everything the units need."""
     from wizard.commands import open_registry
-    from wizard.parsing import InputError, validate_label
 
+    label = args.label.strip()  # looked up, not judged: the store already checked it can name a credential
     try:
-        label = validate_label(args.label)
         name = unit_name(args.name)
         on_failure = unit_name(args.on_failure, specifiers=True) if args.on_failure else None
-    except (InputError, ValueError) as exc:
+    except ValueError as exc:
         raise UnitError(2, str(exc), "See `binance-key-wizard systemd-unit --help`.") from None
     command = tuple(getattr(args, "bot_command", None) or ())
     if not command:
