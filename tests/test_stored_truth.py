@@ -48,10 +48,15 @@ def test_add_rolls_back_a_key_that_gained_withdrawals_before_the_read_back(isola
 
 def test_add_records_what_the_last_read_said(isolated_home, store, sim):
     """The record's permissions come from the read-back read, not the first one."""
-    key = sim.create_key(label="tracker", ip_allowlist=["127.0.0.1"])
+    from Crypto.PublicKey import ECC
+
+    # FIX permissions exist only on Ed25519 keys: Binance (and the simulator) refuse them on HMAC.
+    private = ECC.generate(curve="ed25519")
+    key = sim.create_key(label="tracker", ip_allowlist=["127.0.0.1"], key_type="ed25519",
+                         public_key_pem=private.public_key().export_key(format="PEM"))
     env = Environment.custom(sim.base_url)
     result = asyncio.run(commands._add(
-        LABEL, key.api_key, "hmac", Secret(key.secret), env, "read", None,
+        LABEL, key.api_key, "ed25519", Secret(private.export_key(format="PEM")), env, "read", None,
         gateways=flipping_factory(sim, key.api_key, after=2, field="enableFixReadOnly")))
     assert result.ok
     assert Registry().get(LABEL).permissions["fix_read_only"] is True
