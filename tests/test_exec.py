@@ -192,3 +192,18 @@ def test_a_read_only_registry_does_not_stop_a_bot_whose_key_passed(added, store,
                           input=keyring_payload(store), capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
     assert proc.returncode == 0 and proc.stdout == "ran\n", proc.stderr
     assert "registry_not_updated" in proc.stderr and "not recorded" in proc.stderr
+
+
+def test_a_label_from_before_todays_naming_rules_still_starts_its_bot(added, store, sim):
+    """exec looks labels up, it doesn't judge them: 'spot-bot-1' was a fine label once."""
+    import dataclasses
+
+    from wizard.registry import Registry
+    from wizard.vault import Vault
+
+    added("read_only", "tracker-vps1")
+    old = "spot-bot-1"
+    Vault(store).store(old, Vault(store).load("tracker-vps1"))
+    Registry().put(dataclasses.replace(Registry().get("tracker-vps1"), label=old))
+    proc = run_exec(store, "exec", old, "--", PY, "-c", "print('ran')")
+    assert proc.returncode == 0 and proc.stdout == "ran\n", proc.stderr

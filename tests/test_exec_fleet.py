@@ -9,16 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.cli_helpers import cli, store, use_keyring  # noqa: F401 - fixture chain
 from tests.exec_helpers import CCXT_BOT, ROOT, holds_a_piece
+from tests.store_fixtures import bao_env, openbao, unique_prefix  # noqa: F401 - fixtures
 
-# The real-store fixtures (OpenBao dev server, systemd-creds DIR) come with the stores tests.
-_stores = pytest.importorskip("tests.store_fixtures")
-bao_env = _stores.bao_env
-openbao = _stores.openbao
-unique_prefix = _stores.unique_prefix
 
 LABEL = "fleet-bot-shared"
 
@@ -33,15 +27,10 @@ def _home(root: Path) -> dict[str, str]:
 
 
 def _shared_key(cli, sim, key, uri: str) -> None:
-    """Server A: the key verified by ``add``, then put in OpenBao (what ``add --store URI`` does)."""
-    from wizard.registry import Registry
-    from wizard.secret import Secret
-    from wizard.stored_key import StoredKey
-    from wizard.stores import open_store
-
-    assert cli("add", LABEL, "--api-key", key.api_key, "--base-url", sim.base_url, stdin=key.secret + "\n").code == 0
-    open_store(uri).store(LABEL, StoredKey(key.api_key, "hmac", Secret(key.secret), "custom", sim.base_url))
-    Registry().update(LABEL, store=uri)
+    """Server A: ``add LABEL --store URI`` verifies the key and puts it in OpenBao."""
+    added = cli("add", LABEL, "--api-key", key.api_key, "--base-url", sim.base_url, "--store", uri,
+                stdin=key.secret + "\n")
+    assert added.code == 0, added.out + added.err
 
 
 def _server_b(tmp_path: Path, record_like_a: bool) -> dict[str, str]:

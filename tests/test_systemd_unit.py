@@ -13,12 +13,18 @@ import pytest
 
 from tests.cli_helpers import cli, store, use_keyring  # noqa: F401 - fixture chain
 from tests.exec_helpers import added  # noqa: F401 - fixture
+from tests.store_fixtures import unavailable
 from tests.systemd_oracle import split_command_line
 from wizard.registry import Registry
 
 CRED_DIR = "/etc/credstore.encrypted"
-needs_analyze = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
-                                   reason="systemd-analyze not installed (Debian package systemd)")
+
+
+@pytest.fixture
+def analyze() -> None:
+    """systemd-analyze (Debian's systemd package, installed by tests/run.sh); mandatory in CI."""
+    if shutil.which("systemd-analyze") is None:
+        unavailable("systemd-analyze is not installed: tests/run.sh installs Debian's systemd package")
 
 
 def in_systemd_creds(label: str, directory: str = CRED_DIR) -> None:
@@ -56,8 +62,7 @@ def test_the_unit_loads_the_credential_and_starts_the_bot_through_exec(cli, cred
     assert "Install: save as /etc/systemd/system/tracker-bot.service" in result.err
 
 
-@needs_analyze
-def test_systemd_accepts_the_units(cli, creds_label, tmp_path):
+def test_systemd_accepts_the_units(cli, creds_label, tmp_path, analyze):
     (tmp_path / "alert-mail.service").write_text("[Service]\nType=oneshot\nExecStart=/bin/true\n")
     result = cli("systemd-unit", creds_label, "--name", "tracker-bot", "--watch", "--on-failure", "alert-mail",
                  "--output-dir", str(tmp_path), "--", sys.executable, "-c", "print('bot')")
@@ -77,8 +82,7 @@ def test_systemd_accepts_the_units(cli, creds_label, tmp_path):
                                                                         "LoadCredentialEncrypted")
 
 
-@needs_analyze
-def test_awkward_arguments_survive_systemd_quoting(cli, creds_label, tmp_path):
+def test_awkward_arguments_survive_systemd_quoting(cli, creds_label, tmp_path, analyze):
     awkward = ["two words", 'say "hi"', "$HOME", "${PATH}", "100%", "%n", ";", "back\\slash", "tab\there",
                "new\nline", "", "'single'", "ünïcødé", "--", "-x"]
     result = cli("systemd-unit", creds_label, "--name", "odd-bot", "--output-dir", str(tmp_path),

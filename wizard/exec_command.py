@@ -161,12 +161,11 @@ def run_exec(args: argparse.Namespace) -> int:
 
 def _parse(args: argparse.Namespace) -> tuple[str, list[str]]:
     from wizard.commands import UsageError
-    from wizard.parsing import InputError, validate_label
 
-    try:
-        label = validate_label(args.label)
-    except InputError as exc:
-        raise UsageError("label_invalid", str(exc), "Give the label the key was stored under.") from None
+    # Only looked up, never judged: a label stored under older naming rules must still work.
+    label = args.label.strip()
+    if not label:
+        raise UsageError("label_missing", "No label given.", "Give the label the key was stored under.")
     command = list(getattr(args, "bot_command", None) or [])
     if not command:
         raise UsageError("command_missing", "No command to run.",

@@ -132,13 +132,12 @@ def _user_and_registry(user: str | None) -> tuple[str, Path]:
 def plan(args: argparse.Namespace) -> UnitPlan:
     """Check the arguments and the label's store; everything the units need."""
     from wizard.commands import open_registry
-    from wizard.parsing import InputError, validate_label
 
+    label = args.label.strip()  # looked up, not judged: the store already checked it can name a credential
     try:
-        label = validate_label(args.label)
         name = unit_name(args.name)
         on_failure = unit_name(args.on_failure, specifiers=True) if args.on_failure else None
-    except (InputError, ValueError) as exc:
+    except ValueError as exc:
         raise UnitError(2, str(exc), "See `binance-key-wizard systemd-unit --help`.") from None
     command = tuple(getattr(args, "bot_command", None) or ())
     if not command:
@@ -153,8 +152,9 @@ def plan(args: argparse.Namespace) -> UnitPlan:
     directory = credentials_dir(record)
     if directory is None:
         raise UnitError(2, f"{label!r} is not stored in systemd credentials, so a unit can't load it.",
-                        f"Store it there first: `binance-key-wizard add {label} --api-key KEY --store "
-                        f"{STORE_SCHEME}/etc/credstore.encrypted` (as root), then run this again.")
+                        "Put this server's key there (as root): `binance-key-wizard add NEW-LABEL --api-key KEY "
+                        f"--store {STORE_SCHEME}/etc/credstore.encrypted`, then run this again with NEW-LABEL "
+                        f"(to reuse {label!r} instead, first `binance-key-wizard forget {label} --yes`).")
     if not command[0].startswith("/"):
         resolved = shutil.which(command[0])
         if resolved is None:
