@@ -13,8 +13,12 @@ Parts:
   memory-demo       the same as ``--demo`` runs it, simulator in-process, then peak RSS
   memory-baseline   a minimal Textual app under run_test plus ``import binance``, then peak RSS
   responsive        key presses during a validation with 2 s of exchange latency
+  typing            64 keys typed into every Input (demo and live), then Tab + a key
+  review            the review app over 1000 keys: time to draw, then scrolling keys
   check             ``check`` of one healthy key (after ``add``): its requests
   flows             both full demo runs (read-only, spot + visible order): every request
+  fleet             ``check`` of 200 keys in a real Secret Service, concurrent and sequential
+                    (run inside a private D-Bus session: bench.py's child_in_dbus)
 """
 
 from __future__ import annotations
@@ -185,6 +189,25 @@ def part_flows() -> None:
     print(json.dumps(out))
 
 
+def part_fleet() -> None:
+    """``check`` of a fleet in a real Secret Service (bench.py starts the D-Bus session)."""
+    from tests.bench_fleet import measure
+
+    print(json.dumps(measure()))
+
+
+def part_typing() -> None:
+    from tests.bench_typing import measure
+
+    print(json.dumps(measure()))
+
+
+def part_review() -> None:
+    from tests.bench_review import measure
+
+    print(json.dumps(measure()))
+
+
 def part_responsive() -> None:
     from tests.bench_respond import measure
 
@@ -200,6 +223,9 @@ PARTS = {
     "responsive": part_responsive,
     "check": part_check,
     "flows": part_flows,
+    "fleet": part_fleet,
+    "typing": part_typing,
+    "review": part_review,
 }
 
 if __name__ == "__main__":

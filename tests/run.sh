@@ -36,7 +36,8 @@ if [ ! -e "$stamp" ]; then
 fi
 
 # In CI the real tiers must run: tests that cannot reach the Secret Service,
-# start OpenBao or use systemd-creds fail instead of skipping.
+# start OpenBao or use systemd-creds fail instead of skipping. .ci/run sets
+# these itself; CI=true (most CI runners) sets them too.
 if [ "${CI:-}" = "true" ]; then export WIZARD_REQUIRE_SECRET_SERVICE=1 WIZARD_REQUIRE_REAL_STORES=1; fi
 
 # gnome-keyring keeps its files under XDG_DATA_HOME: give it a throwaway one so
@@ -48,8 +49,20 @@ trap 'rm -rf "$XDG_DATA_HOME"' EXIT
 unset DISPLAY WAYLAND_DISPLAY
 
 set +e
+# A keyring that fails to start or unlock is reported, never discarded: the
+# Secret Service tests would only skip. With WIZARD_REQUIRE_SECRET_SERVICE=1
+# (CI, .ci/run) it stops the run with exit 3 before pytest starts.
 dbus-run-session -- sh -c '
-  printf "wizard-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+  log="$XDG_DATA_HOME/gnome-keyring-unlock.log"
+  if ! printf "wizard-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>"$log"; then
+    echo "tests/run.sh: gnome-keyring-daemon failed to start or unlock the test keyring:" >&2
+    sed "s/^/  /" "$log" >&2
+    [ "${WIZARD_REQUIRE_SECRET_SERVICE:-}" = 1 ] && exit 3
+    echo "tests/run.sh: the Secret Service tests will be SKIPPED" >&2
+  elif ! .venv/bin/python tests/keyring_ready.py; then
+    [ "${WIZARD_REQUIRE_SECRET_SERVICE:-}" = 1 ] && exit 3
+    echo "tests/run.sh: the Secret Service tests will be SKIPPED" >&2
+  fi
   exec .venv/bin/python -m pytest "$@"
 ' pytest-in-dbus "$@" 2> >(grep -vE "Failed to set fd limit|gcr-prompter|SystemPrompter" >&2)
 rc=$?

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import SENTINEL_SECRET
+from tests.leaks import assert_no_leak
 from wizard.screens.label import LABEL_SETTLE
 from tests.test_app_harness import (
     SIZE,
@@ -74,7 +75,7 @@ async def test_malformed_secret_paste_keeps_other_fields(sim, memory_keyring, tm
         assert app.screen.STEP == "label"
         error = text_of(app, "#secret-error")
         assert "50 characters instead of 64" in error
-        assert key.secret[:50] not in error  # never echoed
+        assert_no_leak(error, secret=key.secret)  # never echoed, not even in part
         assert app.screen.query_one("#api-key").value == key.api_key
         assert app.screen.query_one("#label").value == "read-laptop-2026-01-31"
         # A paste that wrapped over lines, with spaces around, is cleaned and accepted.
@@ -97,9 +98,9 @@ async def test_secret_field_masks_and_refuses_copy(sim, memory_keyring, tmp_path
         await pilot.press("ctrl+c")
         await pilot.press("ctrl+x")
         await pilot.pause()
-        assert SENTINEL_SECRET not in (app.clipboard or "")
+        assert_no_leak(app.clipboard)
         assert field.value == SENTINEL_SECRET  # cut did not remove (nor copy) anything
-        assert SENTINEL_SECRET not in app.export_screenshot()
+        assert_no_leak(app.export_screenshot())
 
 
 async def test_back_keeps_everything(sim, memory_keyring, tmp_path):

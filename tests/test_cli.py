@@ -25,6 +25,7 @@ from tests.cli_helpers import (  # noqa: F401 - fixtures
     write_profile,
 )
 from tests.conftest import SENTINEL_SECRET
+from tests.leaks import assert_no_leak
 
 
 # --- exit 0 ------------------------------------------------------------------------------------
@@ -231,7 +232,7 @@ def test_add_with_the_wrong_secret_is_rejected_and_never_echoed(cli, sim):
                  stdin=WRONG_SECRET)
     assert result.code == 4
     assert "signature_invalid" in result.ids()
-    assert SENTINEL_SECRET not in result.out + result.err
+    assert_no_leak(result.out + result.err)
     assert registry_labels() == []
 
 

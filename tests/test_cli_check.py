@@ -30,6 +30,7 @@ from tests.cli_helpers import (  # noqa: F401 - fixtures
     write_profile,
 )
 from tests.conftest import SENTINEL_SECRET
+from tests.leaks import assert_no_leak, assert_none_leak, files_holding
 
 FINDING_KEYS = {"id", "severity", "message", "fix"}
 
@@ -115,10 +116,8 @@ def test_secret_never_reaches_output_or_files(add_key, cli, sim, isolated_home):
     secret = sim.keys["read_only"].secret
     results = [add_key("read_only"), cli("check"), cli("check", "--json"), cli("review"), cli("review", "--json")]
     for result in results:
-        assert secret not in result.out + result.err
-    for path in Path(isolated_home).rglob("*"):
-        if path.is_file():
-            assert secret.encode() not in path.read_bytes(), path
+        assert_no_leak(result.out + result.err, secret=secret)
+    assert files_holding(Path(isolated_home), secret) == []
 
 
 # --- real processes, real Secret Service ------------------------------------------------------
@@ -154,11 +153,11 @@ def test_subprocess_add_then_check_with_the_real_secret_service(isolated_home, s
     key = sim.keys["spot_trading"]
     label = f"spot-bot-vps-{os.getpid()}"
     argv = ["add", label, "--api-key", key.api_key, "--purpose", "spot", "--base-url", sim.base_url]
-    assert key.secret not in argv
+    assert_none_leak(argv, secret=key.secret)
     try:
         added = run_wizard(*argv, stdin=key.secret + "\n")
         assert added.returncode == 0, added.stderr
-        assert key.secret not in added.stdout + added.stderr
+        assert_no_leak(added.stdout + added.stderr, secret=key.secret)
         stored = Vault(secret_service_keyring).load(label)
         assert stored.secret.reveal() == key.secret
         checked = run_wizard("check", label, "--json")
@@ -175,5 +174,5 @@ def test_subprocess_wrong_secret_never_echoed(isolated_home, sim, secret_service
     key = sim.keys["read_only"]
     proc = run_wizard("add", LABEL, "--api-key", key.api_key, "--base-url", sim.base_url, stdin=WRONG_SECRET)
     assert proc.returncode == 4
-    assert SENTINEL_SECRET not in proc.stdout + proc.stderr
+    assert_no_leak(proc.stdout + proc.stderr)
     assert secret_service_keyring.get_password("binance-key-wizard", LABEL) is None

@@ -23,6 +23,7 @@ import pytest
 from keyring.backends import null
 
 from tests.conftest import SENTINEL_SECRET
+from tests.leaks import assert_no_leak, assert_none_leak
 from wizard.crash import format_exception_without_locals
 from wizard.exchange.model import Environment
 from wizard.registry import KeyRecord, Registry, fingerprint
@@ -122,7 +123,8 @@ def test_credentials_never_show_the_secret(memory_keyring):
     assert creds.env == Environment.live()
     for text in (repr(creds), str(creds), f"{creds}", f"{creds!r}", f"{creds:>200}", "%s" % (creds,),
                  repr([creds]), repr(creds.key_material())):
-        assert SENTINEL_SECRET not in text and API_KEY not in text
+        assert API_KEY not in text
+        assert_no_leak(text)
     assert fingerprint(API_KEY) in repr(creds)
 
 
@@ -196,7 +198,7 @@ def test_hmac_client_signs_correctly_against_a_real_server(memory_keyring, hmac_
         ("/api/v3/account", API_KEY, True),
         ("/sapi/v1/account/apiRestrictions", API_KEY, True),
     ]  # ping=False: nothing was sent before the first real call
-    assert SENTINEL_SECRET not in caplog.text
+    assert_no_leak(caplog.text)
 
 
 async def test_async_client_signs_correctly(memory_keyring, hmac_server):
@@ -244,12 +246,12 @@ def test_nothing_written_anywhere_holds_the_secret(isolated_home, memory_keyring
         raise RuntimeError("boom")
     except RuntimeError as exc:
         report = format_exception_without_locals(exc)
-    assert SENTINEL_SECRET not in report
+    assert_no_leak(report)
     files = [p for p in Path(isolated_home).rglob("*") if p.is_file()]
     assert registry.path in files
     for path in files:
         data = path.read_bytes()
-        assert SENTINEL_SECRET.encode() not in data, path
+        assert_no_leak(data, where=str(path))
         assert API_KEY.encode() not in data, path
-    assert all(SENTINEL_SECRET not in value for value in os.environ.values())
+    assert_none_leak(os.environ.values())
     assert json.loads(registry.path.read_text())["keys"]["tracker"]["fingerprint"] == "NEWk…uX9z"

@@ -59,7 +59,7 @@ def conn_key() -> ConnectionKey:
         (400, -2011, "Unknown order sent.", ProblemKind.ORDER_REJECTED),
         (400, -1013, "Filter failure: PERCENT_PRICE_BY_SIDE", ProblemKind.FILTER_FAILURE),
         (503, -1001, "Internal error; unable to process your request.", ProblemKind.SERVER_ERROR),
-        (400, -1121, "Invalid symbol.", ProblemKind.UNKNOWN),
+        (400, -1121, "Invalid symbol.", ProblemKind.FILTER_FAILURE),  # named, never "unexpected"
     ],
 )
 def test_binance_codes_map_to_problem_kinds(status, code, msg, kind):

@@ -167,3 +167,15 @@ def test_ccxt_under_exec_with_the_real_secret_service(isolated_home, sim, secret
         assert time.monotonic() - started < 30
     finally:
         Vault(secret_service_keyring).delete(label)
+
+
+def test_the_bot_inherits_no_core_files(added, store, sim):
+    """The wizard hardens itself (wizard/hardening.py) before it reads the key; the core-file limit
+    survives execve, so a crashing bot can't write the key to disk in a core dump either."""
+    from tests.exec_helpers import run_exec
+
+    added("read_only", "tracker-vps1")
+    proc = run_exec(store, "exec", "tracker-vps1", "--", PY, "-c",
+                    "import resource; print(resource.getrlimit(resource.RLIMIT_CORE))")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "(0, 0)\n"

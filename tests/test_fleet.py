@@ -94,6 +94,7 @@ def test_a_429_stops_the_run_for_every_key_and_honours_retry_after(cli, store, s
 
     seed_fleet(sim, store, Registry(), 60)
     sim.weight_limit = 10  # per minute: the published cap (5980) lets the 429 happen
+    sim.limits.sapi_ip_limit = 9  # /sapi keeps its own bucket: 9 apiRestrictions reads pass
     result = cli("check", "--json", "--concurrency", "4")
     log = sim.request_log
     first = next(i for i, e in enumerate(log) if e.status == 429)

@@ -42,7 +42,8 @@ def test_parse_restrictions_tolerates_missing_unknown_and_odd_fields():
     })
     assert perms.confirmed and perms.reading and perms.withdrawals is False
     assert perms.spot_trading is False and perms.margin is None and perms.futures is None
-    assert perms.unknown_enabled == ("enableTeleport",)
+    # A known name with an unparseable value is "unknown, treated as on" too.
+    assert perms.unknown_enabled == ("enableMargin", "enableTeleport")
     assert perms.ip_restricted is True and perms.trading_expires_at is None
     assert perms.created_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
     assert ms_to_datetime("garbage") is None and ms_to_datetime(10**30) is None
@@ -58,7 +59,10 @@ async def test_healthy_check_costs_two_requests_and_weight_two(sim):
     assert calls(sim) == [("GET", "/api/v3/time", 200),
                           ("GET", "/sapi/v1/account/apiRestrictions", 200)]
     assert sum(e.weight for e in sim.request_log) == 2
-    assert gw.requests_made == 2 and gw.used_weight == 2 == sim.used_weight
+    # /api and /sapi count in their own buckets: X-MBX-USED-WEIGHT-1M for the time
+    # sync, X-SAPI-USED-IP-WEIGHT-1M for apiRestrictions.
+    assert gw.requests_made == 2 and gw.used_weight == 1 and sim.used_weight == 2
+    assert gw.stats.sapi_ip_weight_1m == 1
 
 
 @pytest.mark.parametrize(
@@ -222,10 +226,12 @@ async def test_place_and_cancel_probe(sim):
     assert probe.price * probe.quantity >= 5 and probe.price < 40_000
     assert sim.open_orders(key.api_key) == []
     assert [c[:2] for c in calls(sim)] == [
-        ("GET", "/api/v3/exchangeInfo"), ("GET", "/api/v3/avgPrice"), ("GET", "/api/v3/time"),
+        ("GET", "/api/v3/exchangeInfo"), ("GET", "/api/v3/referencePrice"),
+        ("GET", "/api/v3/avgPrice"), ("GET", "/api/v3/time"),
         ("POST", "/sapi/v3/asset/getUserAsset"), ("POST", "/api/v3/order"),
         ("GET", "/api/v3/openOrders"), ("DELETE", "/api/v3/order"), ("GET", "/api/v3/openOrders")]
-    assert sum(e.weight for e in sim.request_log) == 42
+    # referencePrice (w2) is new since 2026-05: the band filters use it when it's non-null.
+    assert sum(e.weight for e in sim.request_log) == 44
 
 
 async def test_probe_checks_funds_before_ordering(sim):

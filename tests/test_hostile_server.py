@@ -139,3 +139,77 @@ def test_a_server_msg_never_reaches_the_terminal_raw(cli, sim, code):  # noqa: F
                 bad = [ch for ch in stream if ch not in "\n" and not is_printable_char(ch)]
                 assert bad == [], (extra, stream)
                 assert "\n✓ Stored" not in stream and "\r" not in stream
+
+
+async def test_a_server_msg_is_shown_on_screen_without_control_characters(sim, memory_keyring, tmp_path):
+    from textual.widgets import Static
+
+    from tests.test_app_harness import SIZE, make_services, settle, to_permissions
+    from wizard.app import create_app
+
+    key = sim.keys["read_only"]
+    with ThreadedServer(json_with({"code": -9999, "msg": HOSTILE_MSG}, status=400)) as server:
+        app = create_app(make_services(sim, memory_keyring, tmp_path), env=Environment.custom(server.base_url))
+        async with app.run_test(size=SIZE) as pilot:
+            await to_permissions(pilot, key.api_key, key.secret)
+            await settle(pilot)
+            shown = "\n".join(str(w.render()) for w in app.screen.query(Static))
+    assert "Binance refused the request: ✓ Stored evil done" in shown  # the message was shown, on one line...
+    bad = [ch for ch in shown if ch != "\n" and not is_printable_char(ch)]
+    assert bad == []  # ...as plain text
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_the_bots_client_does_not_follow_a_redirect_with_the_key(memory_keyring, kind):
+    from binance.exceptions import BinanceAPIException
+
+    from wizard import load_credentials
+    from wizard.secret import Secret
+    from wizard.stored_key import StoredKey
+    from wizard.vault import Vault
+
+    with ThreadedServer(binance_time()) as elsewhere, ThreadedServer(redirect_to(elsewhere.base_url)) as front:
+        Vault(memory_keyring).store("bot", StoredKey("k" * 64, "hmac", Secret("s" * 64), "custom", front.base_url))
+        creds = load_credentials("bot", backend=memory_keyring)
+        if kind == "sync":
+            import asyncio
+
+            client = creds.client()
+            with pytest.raises(BinanceAPIException) as info:
+                await asyncio.to_thread(client.get_account)
+        else:
+            client = creds.async_client()
+            try:
+                with pytest.raises(BinanceAPIException) as info:
+                    await client.get_account()
+            finally:
+                await client.close_connection()
+    assert info.value.status_code == 302
+    assert elsewhere.keyed_requests() == [] and elsewhere.seen == []
+
+
+def test_the_location_shown_never_carries_the_signed_query():
+    from wizard.exchange.hostile import redirected
+
+    signature = "ab12" * 16
+    problem = redirected(307, f"http://user:pw@evil.example:8443/sapi/v1/account/apiRestrictions?"
+                              f"timestamp=1&recvWindow=10000&signature={signature}#x")
+    assert "http://evil.example:8443/sapi/v1/account/apiRestrictions" in problem.message
+    assert signature not in problem.message and "timestamp" not in problem.message
+    assert "pw" not in problem.message.replace("API", "")
+
+
+async def test_a_compressed_bomb_is_capped_after_decompression(sim):
+    import gzip
+
+    from aiohttp import web
+
+    bomb = gzip.compress(b'{"serverTime": "' + b"0" * (8 << 20) + b'"}', compresslevel=9)  # ~8 KB on the wire
+
+    async def handle(request):
+        return web.Response(body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+
+    with ThreadedServer(handle) as server:
+        async with Gateway(Environment.custom(server.base_url), None, timeout=10.0, retries=0) as gw:
+            problem = await problem_of(gw.sync_time())
+    assert len(bomb) < MAX_BODY_BYTES and problem.exit_code == 5 and "larger than" in problem.message

@@ -56,14 +56,18 @@ AVG = D("59987.41235118")
 
 
 def oracle(rules: SymbolRules, avg: Decimal, order: PlannedOrder) -> list[str]:
-    """An independent reading of Binance's filter rules (not the planner's own check)."""
+    """An independent reading of Binance's filter rules (not the planner's own check).
+
+    filters.md: ``price % tickSize == 0`` and ``quantity % stepSize == 0`` — the
+    grids start at zero, whatever minPrice and minQty are.
+    """
     bad = []
     p, q = order.price, order.quantity
-    if rules.tick_size and (p - rules.min_price) % rules.tick_size:
+    if rules.tick_size and p % rules.tick_size:
         bad.append("tick")
     if p < rules.min_price or (rules.max_price and p > rules.max_price):
         bad.append("price range")
-    if rules.step_size and (q - rules.min_qty) % rules.step_size:
+    if rules.step_size and q % rules.step_size:
         bad.append("step")
     if q < rules.min_qty or (rules.max_qty and q > rules.max_qty) or q <= 0:
         bad.append("qty range")
@@ -108,7 +112,7 @@ def test_tight_band_still_plans_between_floor_and_market():
 @pytest.mark.parametrize(
     ("rules", "avg", "reason"),
     [
-        (SymbolRules("X", "A", "B", status="BREAK"), D("10"), "isn't trading"),
+        (SymbolRules("X", "A", "B", status="BREAK"), D("10"), "not trading"),
         (SymbolRules("X", "A", "B", order_types=("LIMIT", "MARKET")), D("10"), "LIMIT_MAKER"),
         (SymbolRules("X", "A", "B", tick_size=D("1")), D("1"), "too narrow"),
         (SymbolRules("X", "A", "B", tick_size=D("0.01"), step_size=D("1"), min_qty=D("1"),
@@ -143,6 +147,7 @@ def test_grid_helpers():
     assert ceil_to_grid(D("1.001"), D("0.01")) == D("1.01")
     assert ceil_to_grid(D("1.00"), D("0.01")) == D("1.00")
     assert ceil_to_grid(D("0.12"), D("0.05"), base=D("0.01")) == D("0.16")
+    assert ceil_to_grid(D("1.675"), D("0.01")) == D("1.68")
     assert ceil_to_grid(D("0.123"), D("0")) == D("0.123")
     assert on_grid(D("0.16"), D("0.05"), D("0.01")) and not on_grid(D("0.15"), D("0.05"), D("0.01"))
     assert plain(D("3E+4")) == "30000" and plain(D("0.00017000")) == "0.00017"
@@ -157,9 +162,10 @@ rules_strategy = st.builds(
     lambda tick_k, step_k, min_qty_n, min_price_n, notional_c, down_pct, up: SymbolRules(
         "X", "A", "B",
         tick_size=_pow10(tick_k),
-        min_price=_pow10(tick_k) * min_price_n,
+        # minPrice/minQty need not sit on the grid (e.g. 0.005 with a 0.01 tick).
+        min_price=_pow10(tick_k) * min_price_n / 2,
         step_size=_pow10(step_k),
-        min_qty=_pow10(step_k) * min_qty_n,
+        min_qty=_pow10(step_k) * min_qty_n / 2,
         min_notional=D(notional_c) / 100,
         bid_multiplier_down=D(down_pct) / 100,
         bid_multiplier_up=D(up),
@@ -208,7 +214,7 @@ def test_plan_quantity_is_the_smallest_allowed(rules, avg):
     except PlanError:
         return
     smaller = order.quantity - rules.step_size
-    assert smaller < rules.min_qty or smaller * order.price < rules.min_notional
+    assert smaller < rules.min_qty or smaller * order.price < rules.min_notional or smaller <= 0
 
 
 @pytest.mark.parametrize("info", [None, [], {"symbols": "BTCUSDT"}, {"symbols": [1, None]},

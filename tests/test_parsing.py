@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from tests import ip_oracle
 from tests.conftest import SENTINEL_SECRET
 from wizard.labels import GENERIC_WORDS, host_slug, label_names, slugify, specific_words
 from wizard.parsing import (
@@ -361,8 +362,8 @@ def test_suggest_label_example():
 # --- IP lists ---------------------------------------------------------------------------------
 
 
-def is_public_network(net) -> bool:
-    """True for a network ``parse_ip`` accepts (hypothesis filter; tests/test_profiles.py uses it too)."""
+def parser_accepts(net) -> bool:
+    """What the code under test says (compared with the oracle, never used to filter)."""
     try:
         parse_ip(str(net))
     except InputError:
@@ -370,12 +371,23 @@ def is_public_network(net) -> bool:
     return True
 
 
-public_v4 = st.ip_addresses(v=4).map(lambda a: ipaddress.ip_network(a)).filter(is_public_network)
-public_v6 = st.ip_addresses(v=6).map(lambda a: ipaddress.ip_network(a)).filter(is_public_network)
-ranges = st.tuples(st.ip_addresses(), st.integers(0, 128)).map(
-    lambda t: ipaddress.ip_network(f"{t[0]}/{min(t[1], t[0].max_prefixlen)}", strict=False)
-).filter(is_public_network)
-networks = st.lists(public_v4 | public_v6 | ranges, max_size=MAX_IPS)
+@settings(max_examples=400)
+@given(ip_oracle.networks)
+@example(ipaddress.ip_network("198.18.0.0/32"))
+@example(ipaddress.ip_network("198.19.255.255/32"))
+@example(ipaddress.ip_network("198.16.0.0/14"))
+def test_the_parser_agrees_with_the_independent_oracle(net):
+    assert parser_accepts(net) == ip_oracle.allowlistable(net), net
+
+
+@pytest.mark.parametrize("block", ip_oracle.BLOCKS, ids=str)
+def test_every_special_range_is_refused_at_both_ends(block):
+    for address in (block.network_address, block.broadcast_address):
+        assert not parser_accepts(ipaddress.ip_network(address)), address
+
+
+allowed = ip_oracle.networks.filter(ip_oracle.allowlistable)
+networks = st.lists(allowed, max_size=MAX_IPS)
 separators = st.sampled_from([",", ", ", "\n", " ", "\t", ";", " ,\n"])
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tests.test_parsing import is_public_network
+from tests import ip_oracle
 from wizard.exchange.model import RESTRICTION_FIELDS
 from wizard.parsing import InputError, validate_label
 from wizard.profiles import Profile, ProfileError, _render, load_profile, parse_profile
@@ -179,7 +179,8 @@ templates = st.builds(
 ).filter(_template_ok)
 
 
-egress = st.lists(st.ip_addresses().map(ipaddress.ip_network).filter(is_public_network), max_size=5, unique=True).map(tuple)
+egress = st.lists(ip_oracle.addresses.map(ipaddress.ip_network).filter(ip_oracle.allowlistable), max_size=5,
+                  unique=True).map(tuple)
 ORDER = list(RESTRICTION_FIELDS.values())
 
 

@@ -149,7 +149,7 @@ def test_forget_removes_what_an_interrupted_add_left(cli, store):
     _leave_an_interrupted_add(store, secret_written=True)
     result = cli("forget", LABEL)
     assert result.code == 0, result.err
-    assert "keyring entry and the registry record" in result.out
+    assert "stored key and the registry record" in result.out
     assert store.entries == {} and registry_labels() == []
     assert cli("forget", LABEL).code == 3  # nothing left
 
@@ -234,3 +234,16 @@ def test_check_names_a_keyring_entry_that_is_not_the_recorded_key(add_key, cli, 
     assert "store_record_mismatch" in result.ids()
     messages = " ".join(f["message"] for f in result.json["keys"][0]["findings"])
     assert fingerprint(other.api_key) in messages and fingerprint(sim.keys["read_only"].api_key) in messages
+
+
+def test_taking_over_a_pending_label_clears_the_dead_runs_leftover_in_another_store(add_key, store):
+    """The dead run was writing to another store: its leftover there would be orphaned by the new
+    record, so the takeover deletes it first."""
+    Registry().put(KeyRecord(LABEL, env="testnet", fingerprint=fingerprint(API_KEY), service="elsewhere",
+                             store="keyring:elsewhere", pending=True))
+    store.set_password("elsewhere", LABEL, "half-written by a dead run")
+    result = add_key("read_only")
+    assert result.code == 0, result.err
+    assert store.get_password("elsewhere", LABEL) is None
+    record = Registry().get(LABEL)
+    assert record.pending is False and record.store_uri != "keyring:elsewhere"

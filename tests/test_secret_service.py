@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SENTINEL_SECRET
+from tests.leaks import assert_no_leak
 from tests.test_vault import FlakyKeyring
 from wizard.secret import Secret
 from wizard.vault import PENDING_SUFFIX, PROBE_USERNAME, KeyringProblemKind, StoredKey, Vault, VaultError
@@ -144,12 +145,12 @@ def test_load_credentials_from_the_real_keyring_leaks_nothing(secret_service_key
     Registry().put(KeyRecord("tracker", env="testnet", fingerprint=fingerprint(API_KEY), service=service))
     creds = load_credentials("tracker", service, backend=secret_service_keyring)
     assert creds.secret == Secret(SENTINEL_SECRET)
-    assert SENTINEL_SECRET not in repr(creds) + str(creds) + f"{creds}"
+    assert_no_leak(repr(creds) + str(creds) + f"{creds}")
     client = creds.client()
     assert client.MARGIN_API_URL == "https://testnet.binance.vision/sapi"
     for path in Path(isolated_home).rglob("*"):
         if path.is_file():
-            assert SENTINEL_SECRET.encode() not in path.read_bytes(), path
+            assert_no_leak(path.read_bytes(), where=str(path))
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+import pytest
+
 from tests.sim_helpers import MAKER, api_error, client_for
-from wizard.exchange.model import Balance
 
 
 # ----- public endpoints ---------------------------------------------------------
@@ -40,13 +41,13 @@ async def test_public_endpoints_have_binance_shapes(sim):
         assert filters["NOTIONAL"]["minNotional"] == "5.00000000"
         assert filters["PERCENT_PRICE_BY_SIDE"]["bidMultiplierDown"] == "0.2"
         everything = await client.get_exchange_info()
-        assert {s["symbol"] for s in everything["symbols"]} == {"BTCUSDT", "ETHUSDT"}
+        assert {s["symbol"] for s in everything["symbols"]} >= {"BTCUSDT", "ETHUSDT", "HALTUSDT"}
         avg = await client.get_avg_price(symbol="BTCUSDT")
         assert set(avg) == {"mins", "price", "closeTime"} and 55000 < float(avg["price"]) < 65000
         book = await client.get_orderbook_ticker(symbol="BTCUSDT")
         assert set(book) == {"symbol", "bidPrice", "bidQty", "askPrice", "askQty"}
         assert float(book["bidPrice"]) < float(book["askPrice"])
-        assert len(await client.get_orderbook_ticker()) == 2
+        assert len(await client.get_orderbook_ticker()) == len(sim.market)
         err = await api_error(client._get("exchangeInfo", data={"symbol": "NOPEUSDT"}))
         assert (err.status_code, err.code, err.message) == (400, -1121, "Invalid symbol.")
         err = await api_error(client._get("avgPrice", data={}))
@@ -124,7 +125,8 @@ async def test_limit_maker_rests_locks_and_cancels(sim):
         assert cancelled["status"] == "CANCELED"
         assert cancelled["origClientOrderId"] == placed["clientOrderId"]
         assert await client.get_open_orders(symbol="BTCUSDT") == []
-        assert sim.balances(key.api_key)["USDT"] == Balance("USDT", Decimal("100"), Decimal("0"))
+        usdt = sim.balances(key.api_key)["USDT"]
+        assert (usdt.asset, usdt.free, usdt.locked) == ("USDT", Decimal("100"), Decimal("0"))
         err = await api_error(client.cancel_order(symbol="BTCUSDT", orderId=placed["orderId"]))
         assert (err.code, err.message) == (-2011, "Unknown order sent.")
         err = await api_error(client.get_order(symbol="BTCUSDT", orderId=1))
@@ -173,3 +175,21 @@ async def test_crossing_orders_fill(sim):
     # Bought at the ask, sold at the bid: the spread is the cost.
     spent = Decimal("60000.00") * Decimal("0.0001") - Decimal("59999.99") * Decimal("0.0001")
     assert sim.balances(key.api_key)["USDT"].free == Decimal("100") - spent
+
+
+def test_the_simulator_keeps_its_own_tables():
+    """The sim's knowledge of Binance must not come from the client's (issue 13)."""
+    import pathlib
+    import re
+
+    sim_dir = pathlib.Path(__file__).resolve().parent.parent / "wizard" / "sim"
+    for path in sim_dir.glob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*(from|import)\s+wizard\.(exchange|policy|parsing)", text, re.M), path
+
+
+def test_fix_permissions_only_on_ed25519_keys(sim):
+    with pytest.raises(ValueError, match="Ed25519"):
+        sim.set_permission(sim.keys["read_only"].api_key, "enableFixApiTrade", True)
+    sim.set_permission(sim.keys["ed25519"].api_key, "enableFixReadOnly", True)
+    assert sim.keys["ed25519"].restrictions["enableFixReadOnly"] is True

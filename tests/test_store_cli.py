@@ -159,6 +159,17 @@ def test_three_servers_share_keys_through_one_openbao(openbao, unique_prefix, tm
         load_credentials("bot-vps9", store=fleet.uri)
     assert caught.value.kind == "unknown_label"
 
+    # exec on server 3 hands server 1's key to a bot, read with server 3's own token.
+    import os
+    import sys
+
+    bot = subprocess.run([sys.executable, "-m", "wizard", "exec", "bot-vps1", "--store", fleet.uri, "--",
+                          sys.executable, "-c", "import os; print(os.environ['BINANCE_API_KEY'])"],
+                         env={**os.environ}, capture_output=True, text=True, timeout=120)
+    assert bot.returncode == 0, bot.stderr
+    assert bot.stdout.strip() == keys[1].api_key
+    assert keys[1].secret not in bot.stdout + bot.stderr
+
     # A second add of a label another server already stored is refused before the secret is read.
     again = fleet.run(2, "add", "bot-vps1", "--api-key", keys[2].api_key, "--base-url", sim.base_url, "--json",
                       "--store", fleet.uri, stdin=keys[2].secret + "\n")

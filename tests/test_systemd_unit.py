@@ -3,7 +3,6 @@ label's credential and start the bot through ``exec``; ``--watch`` adds a daily 
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import pytest
 from tests.cli_helpers import cli, store, use_keyring  # noqa: F401 - fixture chain
 from tests.exec_helpers import added  # noqa: F401 - fixture
 from tests.systemd_oracle import split_command_line
-from wizard.registry import KeyRecord, Registry
+from wizard.registry import Registry
 
 CRED_DIR = "/etc/credstore.encrypted"
 needs_analyze = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
@@ -23,13 +22,8 @@ needs_analyze = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
 
 
 def in_systemd_creds(label: str, directory: str = CRED_DIR) -> None:
-    """Record that ``label`` lives in a ``systemd-creds:DIR`` store."""
-    uri = f"systemd-creds:{directory}"
-    if "store" in {f.name for f in dataclasses.fields(KeyRecord)}:
-        Registry().update(label, store=uri)
-    else:  # before the store layer: an unknown field the registry keeps as it is
-        record = Registry().get(label)
-        Registry().update(label, extra={**record.extra, "store": uri})
+    """Record that ``label`` lives in a ``systemd-creds:DIR`` store (what ``add --store`` records)."""
+    Registry().update(label, store=f"systemd-creds:{directory}")
 
 
 def verify(directory: Path, *names: str) -> subprocess.CompletedProcess[str]:

@@ -10,10 +10,30 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.cli_helpers import cli, store, use_keyring  # noqa: F401 - fixture chain
 from tests.exec_helpers import CCXT_BOT, holds_a_piece
-from tests.store_fixtures import creds_dir  # noqa: F401 - fixture
 from tests.systemd_oracle import split_command_line
+
+# The real-store fixtures (OpenBao dev server, systemd-creds DIR) come with the stores tests.
+_stores = pytest.importorskip("tests.store_fixtures")
+creds_dir = _stores.creds_dir
+
+
+def _add_to_systemd_creds(cli, sim, key, label: str, creds_dir) -> None:
+    """What ``add LABEL --store systemd-creds:DIR`` leaves behind: a verified record naming the
+    store, and the key encrypted by the real systemd-creds in DIR (through the store protocol)."""
+    from wizard.registry import Registry
+    from wizard.secret import Secret
+    from wizard.stored_key import StoredKey
+    from wizard.stores import open_store
+
+    added = cli("add", label, "--api-key", key.api_key, "--base-url", sim.base_url, stdin=key.secret + "\n")
+    assert added.code == 0, added.out + added.err
+    uri = f"systemd-creds:{creds_dir}"
+    open_store(uri).store(label, StoredKey(key.api_key, "hmac", Secret(key.secret), "custom", sim.base_url))
+    Registry().update(label, store=uri)
 
 
 def _settings(unit: str, key: str) -> list[str]:
@@ -22,9 +42,7 @@ def _settings(unit: str, key: str) -> list[str]:
 
 def test_the_unit_hands_the_systemd_credential_to_the_bot(cli, sim, creds_dir, tmp_path, isolated_home):
     key = sim.keys["read_only"]
-    added = cli("add", "ccxt-server1", "--api-key", key.api_key, "--base-url", sim.base_url,
-                "--store", f"systemd-creds:{creds_dir}", stdin=key.secret + "\n")
-    assert added.code == 0, added.out + added.err
+    _add_to_systemd_creds(cli, sim, key, "ccxt-server1", creds_dir)
     result = cli("systemd-unit", "ccxt-server1", "--name", "ccxt-bot", "--", sys.executable, CCXT_BOT, sim.base_url)
     assert result.code == 0, result.err
     unit = result.out

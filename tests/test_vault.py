@@ -17,6 +17,7 @@ import pytest
 from keyring.errors import PasswordDeleteError, PasswordSetError
 
 from tests.conftest import SENTINEL_SECRET
+from tests.leaks import assert_no_leak
 from tests.vault_helpers import API_KEY, SlowKeyring, hmac_key
 from wizard.exchange.model import Environment, KeyMaterial
 from wizard.secret import Secret
@@ -119,14 +120,15 @@ def test_ed25519_document_holds_the_private_key_pem():
 def test_foreign_documents_are_rejected_without_quoting_them(document):
     with pytest.raises(ValueError) as info:
         StoredKey.from_json(Secret(document))
-    assert SENTINEL_SECRET not in str(info.value)
+    assert_no_leak(str(info.value))
     assert info.value.__context__ is None or info.value.__suppress_context__
 
 
 def test_stored_key_never_shows_the_secret_or_the_whole_api_key():
     key = hmac_key()
     for text in (repr(key), str(key), f"{key}", "%s" % (key,), repr([key])):
-        assert SENTINEL_SECRET not in text and API_KEY not in text
+        assert API_KEY not in text
+        assert_no_leak(text)
     assert "vmPU…Eh8A" in repr(key)
 
 
@@ -171,7 +173,7 @@ def test_a_foreign_entry_is_invalid_and_not_quoted(memory_keyring):
     with pytest.raises(VaultError) as info:
         Vault(memory_keyring).load("bot")
     assert info.value.problem.kind is KeyringProblemKind.INVALID_ENTRY
-    assert SENTINEL_SECRET not in str(info.value) + info.value.problem.fix
+    assert_no_leak(str(info.value) + info.value.problem.fix)
 
 
 def test_library_errors_quoting_the_password_are_scrubbed(memory_keyring):
@@ -179,7 +181,8 @@ def test_library_errors_quoting_the_password_are_scrubbed(memory_keyring):
         Vault(FlakyKeyring(memory_keyring, fail_writes={1})).store("bot", hmac_key())
     err = info.value
     assert err.problem.kind is KeyringProblemKind.UNAVAILABLE
-    assert "PasswordSetError" in str(err) and SENTINEL_SECRET not in str(err)
+    assert "PasswordSetError" in str(err)
+    assert_no_leak(str(err))
     assert err.__cause__ is None and (err.__context__ is None or err.__suppress_context__)
 
 
@@ -223,7 +226,8 @@ def test_replace_failing_at_any_step_loses_nothing(memory_keyring, misbehaviour,
     flaky = FlakyKeyring(memory_keyring, **misbehaviour)
     with pytest.raises(VaultError) as info:
         Vault(flaky).replace("bot", hmac_key(NEW_API_KEY, NEW_SECRET))
-    assert SENTINEL_SECRET not in str(info.value) and NEW_SECRET not in str(info.value)
+    assert_no_leak(str(info.value))
+    assert_no_leak(str(info.value), secret=NEW_SECRET)
     # Whatever happened, the label still yields a complete, verified key.
     assert Vault(memory_keyring).load("bot").secret == Secret(survivor)
     if survivor == SENTINEL_SECRET:

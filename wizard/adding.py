@@ -87,14 +87,26 @@ class NewLabel:
         try:
             # Under the lock, a pending record is a dead run's: this run takes the label over.
             # Registry I/O runs off the event loop (its own lock may make it wait).
-            if is_managed(await asyncio.to_thread(self.registry.get, self.label)):
+            current = await asyncio.to_thread(self.registry.get, self.label)
+            if is_managed(current):
                 raise LabelTaken(self.label)
+            if current is not None:
+                await self._clear_other_store(current)
             await asyncio.to_thread(self.registry.put, dataclasses.replace(self.record, pending=True))
         except BaseException:
             self._lock.release()
             raise
         self._open = True
         return self
+
+    async def _clear_other_store(self, stale: KeyRecord) -> None:
+        """A dead run's pending record naming another store: delete its leftover there first, or
+        overwriting the record would orphan it (a StoreError from that store stops this run)."""
+        if stale.store_uri == self.record.store_uri:
+            return  # the same store: this run's write replaces the leftover
+        from wizard.stores import open_store_for
+
+        await open_store_for(stale).adelete(self.label)
 
     async def finish(self, record: KeyRecord | None = None) -> None:
         """The stored copy is proven: write the final record (``record``, default the one given)."""

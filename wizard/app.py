@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -80,7 +80,14 @@ class WizardApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "binance-key-wizard"
-    BINDINGS = [Binding("ctrl+q", "request_quit", "Quit", priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "request_quit", "Quit", priority=True),
+        # Priority: handled by the app as the key arrives, so the focus has moved before
+        # the next key is forwarded. Bubbling up from the focused Input, a Tab was acted
+        # on after a key typed right behind it, and that key landed in the old field.
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
+    ]
 
     def __init__(self, services: Services | Callable[[], Services], session: WizardSession, *,
                  start_sim: bool = False, old_record: KeyRecord | None = None) -> None:
@@ -95,6 +102,17 @@ class WizardApp(App[None]):
         self.sim_ready = not start_sim
         self._vaults: dict[str, SecretStore] = {}
         self.first_frame_drawn = False  # screens composed before it come without their controls
+        from wizard.gc_pause import CollectorPause
+
+        self._collector = CollectorPause(self)  # no GC pauses while keys are arriving
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._collector.key()
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        self._collector.resume()  # never leave the process without its collector
 
     # -- what screens ask the app ---------------------------------------------------------
     @property

@@ -51,6 +51,13 @@ OS keyring and prove it works. With no subcommand, runs the interactive wizard.
 """
 
 
+def port_number(text: str) -> int:
+    """``--port``: 0 (any free port) to 65535; argparse turns the error into usage + exit 2."""
+    if not text.strip().isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use 1-65535, or 0 for any free one")
+    return int(text)
+
+
 def _add_store_option(parser: argparse.ArgumentParser, help: str) -> None:
     parser.add_argument("--store", metavar="URI", default=argparse.SUPPRESS, help=help)
 
@@ -104,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sim = sub.add_parser("sim", help="run the simulated Binance exchange in the foreground")
-    sim.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free)")
-    sim.add_argument("--json", action="store_true", help="print one JSON line: base_url and keys")
+    sim.add_argument("--port", type=port_number, default=0, help="port on 127.0.0.1 (default: any free)")
+    sim.add_argument("--json", action="store_true", help="print one JSON line: base_url, admin_token and keys")
 
     add = sub.add_parser(
         "add",
@@ -180,8 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     forget = sub.add_parser(
         "forget",
-        help="remove what an unfinished add left behind (keyring entry and record)",
-        description="Delete LABEL's keyring entry and registry record. Meant for an add that was "
+        help="remove what an unfinished add left behind (stored key and record)",
+        description="Delete LABEL's stored key and registry record. Meant for an add that was "
         "interrupted (`check` and `review` name them); a verified key needs --yes. The key stays "
         "valid in Binance until you delete it there.",
     )

@@ -80,27 +80,23 @@ def store_arg(args: argparse.Namespace, profile: Profile | None = None) -> Secre
 def environment_from_args(args: argparse.Namespace, record: KeyRecord | None = None) -> Environment:
     """``--base-url`` / ``--env`` if given, else what the record remembers, else live."""
     base_url = getattr(args, "base_url", None)
-    if base_url:
-        _check_base_url(base_url)
-        return Environment.custom(base_url)
+    if base_url is not None:  # '' is a mistake to report, not a quiet "live"
+        return Environment.custom(check_base_url(base_url))
     if getattr(args, "env", None):
         return Environment.from_name(args.env)
     if record is not None:
-        return lifecycle.environment_for(record.env, record.base_url)
+        return lifecycle.record_environment(record)
     return Environment.live()
 
 
-def _check_base_url(url: str) -> None:
-    """Refuse URLs that are not http(s), and plain http beyond this machine (signed requests in clear)."""
-    from urllib.parse import urlsplit
+def check_base_url(url: str) -> str:
+    """``--base-url`` through the one URL rule (:mod:`wizard.urls`); UsageError (exit 2) if it fails."""
+    from wizard.urls import UrlError, parse_base_url
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError("base_url_invalid", f"--base-url {url!r} is not an http(s) URL.",
-                         "Give the server's root, e.g. http://127.0.0.1:8080 for the simulator.")
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise UsageError("base_url_insecure", f"--base-url {url!r} would send signed requests unencrypted.",
-                         "Use https:// (plain http is only accepted for 127.0.0.1 and localhost).")
+    try:
+        return parse_base_url(url)
+    except UrlError as exc:
+        raise UsageError(exc.id, exc.message, exc.fix) from None
 
 
 def load_profile_arg(path: str | None) -> Profile | None:
@@ -321,7 +317,7 @@ def urgent_warnings(checks: list[KeyCheck]) -> list[str]:
 
 
 def _env_override(args: argparse.Namespace) -> Environment | None:
-    if getattr(args, "base_url", None) or getattr(args, "env", None):
+    if getattr(args, "base_url", None) is not None or getattr(args, "env", None):
         return environment_from_args(args)
     return None
 
@@ -343,7 +339,7 @@ def _fleet_options(args: argparse.Namespace) -> dict[str, Any]:
 async def _check_all(labels: list[str], env: Environment | None, profile: Profile | None, *,
                      json_mode: bool = True, concurrency: int | None = None,
                      max_weight: int | None = None) -> list[KeyCheck]:
-    from wizard.fleet import DEFAULT_CONCURRENCY, FleetRun, check_fleet
+    from wizard.fleet import DEFAULT_CONCURRENCY, FleetRun, check_fleet, profile_cache
     from wizard.progress import progress_bar
 
     registry = open_registry()
@@ -351,38 +347,18 @@ async def _check_all(labels: list[str], env: Environment | None, profile: Profil
     wanted = list(dict.fromkeys(labels)) or list(records)
     if not wanted:
         return [failed_check(None, EXIT_CREDENTIALS, _no_keys())]
-    profiles: dict[str | None, Profile | None] = {}
-
-    def profile_for(record: KeyRecord) -> Profile | None:
-        # One parse per profile file, not one per key.
-        ref = getattr(record, "profile", None)
-        if profile is not None:
-            return profile
-        if ref not in profiles:
-            profiles[ref] = record_profile(record)
-        return profiles[ref]
-
+    fleet_run = FleetRun(open_vault=open_vault, profile_for=profile_cache(profile, record_profile), env_override=env)
     if max_weight is not None:
-        _set_weight_budget(env, records.values(), wanted, max_weight)
+        fleet_run.set_weight_budget([records[label] for label in wanted if label in records], max_weight)
     bar = progress_bar(len(wanted), what="checking keys", json_mode=json_mode)
     try:
         return await check_fleet(
             wanted, records, registry=registry, gateway_factory=gateway_factory,
-            run=FleetRun(open_vault=open_vault, profile_for=profile_for, env_override=env),
+            run=fleet_run,
             concurrency=concurrency or DEFAULT_CONCURRENCY, progress=bar.update if bar else None)
     finally:
         if bar is not None:
             bar.close()
-
-
-def _set_weight_budget(env: Environment | None, records: Any, wanted: list[str], budget: int) -> None:
-    """``--max-weight``: every API root this run talks to gets the budget."""
-    from wizard.exchange.pacing import set_budget
-
-    roots = {env.api_url} if env is not None else {
-        lifecycle.environment_for(r.env, r.base_url).api_url for r in records if r.label in wanted}
-    for root in roots:
-        set_budget(root, budget)
 
 
 def _no_keys() -> Any:
@@ -407,7 +383,15 @@ def review(args: argparse.Namespace) -> int:
         if store is not None:  # the keys in that store, known here or not
             from wizard.stores.shared import review_records
 
-            records = review_records(store, open_registry(demo=demo))
+            from wizard.progress import progress_bar
+
+            # Every key this machine has no record of is read from the store: long for a fleet.
+            bar = progress_bar(len(store.labels() or []), what="reading keys", json_mode=args.json)
+            try:
+                records = review_records(store, open_registry(demo=demo), progress=bar.update if bar else None)
+            finally:
+                if bar is not None:
+                    bar.close()
         else:
             records = open_registry(demo=demo).all()
     except UsageError as exc:

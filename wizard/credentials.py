@@ -97,12 +97,19 @@ class Credentials:
         bad = sorted(_FORBIDDEN_OPTIONS & options.keys())
         if bad:
             raise TypeError(f"{', '.join(bad)} can't be overridden: the stored key decides them")
+        # Never follow a redirect with the key (requests and aiohttp both follow
+        # them by default, re-sending X-MBX-APIKEY and the signed query to the
+        # new host); a bot can still say otherwise explicitly.
+        params = dict(options.get("requests_params") or {})
+        params.setdefault("allow_redirects", False)
+        options["requests_params"] = params
 
     def client(self, **options: Any) -> Client:
         """A python-binance ``Client`` for this key and environment (no network call on creation).
 
         ``options`` go to ``Client`` (e.g. ``requests_params``); the key, the
-        server and ``verbose`` (it logs signatures) can't be overridden.
+        server and ``verbose`` (it logs signatures) can't be overridden, and
+        redirects are not followed unless ``requests_params`` says so.
         """
         from binance import Client
 

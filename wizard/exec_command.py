@@ -29,7 +29,7 @@ from wizard.lifecycle import (
 )
 
 if TYPE_CHECKING:
-    from wizard.registry import KeyRecord, Registry
+    from wizard.registry import KeyRecord
     from wizard.stored_key import StoredKey
 
 # Like env(1), nohup(1) and timeout(1): the codes a shell uses, so a caller can tell
@@ -127,27 +127,6 @@ class _Loaded:
         return self._stored
 
 
-class _BestEffortRegistry:
-    """Lets ``check_stored`` record what it read, but never lets a read-only or locked
-    registry (a sandboxed service) stop a bot whose key just passed."""
-
-    def __init__(self, registry: Registry) -> None:
-        self._registry = registry
-        self.failure: Exception | None = None
-
-    def __getattr__(self, name: str) -> Any:  # reads go to the real registry
-        return getattr(self._registry, name)
-
-    def update(self, label: str, **changes: Any) -> Any:
-        from wizard.registry import RegistryError
-
-        try:
-            return self._registry.update(label, **changes)
-        except (RegistryError, OSError) as exc:
-            self.failure = exc
-            return None
-
-
 # --- the command -----------------------------------------------------------------------------
 
 
@@ -196,21 +175,22 @@ def _parse(args: argparse.Namespace) -> tuple[str, list[str]]:
 
 
 def _verify(label: str, stored: StoredKey, record: KeyRecord | None) -> KeyCheck:
-    """The ``check`` verdict on the loaded copy (weight 2): with this machine's record, exactly
-    ``check LABEL``; without one (a key from a shared store), exactly ``check --store URI``."""
-    from wizard import fleet, lifecycle
+    """The ``check`` verdict on the loaded copy (weight 2). A registry that can't be written (a
+    sandboxed unit) is a warning in the verdict, never a reason not to start.
+
+    A key from a shared store that this machine never added (a fleet server) has no
+    record: it is judged by what it may do (withdrawals, transfers and the rest are
+    refused whatever it is for), with a warning that its intended purpose is unknown here.
+    """
+    from wizard import lifecycle
     from wizard.commands import gateway_factory, open_registry, record_profile, run
 
-    loaded = _Loaded(stored)
     if record is None:
-        return run(fleet.check_unrecorded(label, loaded, gateway_factory))  # type: ignore[arg-type]
-    registry = _BestEffortRegistry(open_registry())
-    check = run(lifecycle.check_stored(record, loaded, registry, gateway_factory,  # type: ignore[arg-type]
-                                       profile=record_profile(record)))
-    if registry.failure is not None:
-        print(f"note: the verdict could not be recorded in the key registry ({registry.failure}); "
-              "it is still the verdict.", file=sys.stderr)
-    return check
+        from wizard.stores.shared import check_unrecorded
+
+        return run(check_unrecorded(label, _Loaded(stored), gateway_factory))  # type: ignore[arg-type]
+    return run(lifecycle.check_stored(record, _Loaded(stored), open_registry(), gateway_factory,  # type: ignore[arg-type]
+                                      profile=record_profile(record)))
 
 
 def _may_start(check: KeyCheck, args: argparse.Namespace, out: Any) -> bool:

@@ -18,6 +18,7 @@ Textual here; python-binance is imported by the gateway, lazily.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from wizard.vault import Vault
 
 DEFAULT_CONCURRENCY = 16
+# Kept Secret Service connections: each costs a key exchange (~25 ms) once; reads on one
+# take 2-3 ms, mostly waiting on gnome-keyring, which answers one at a time anyway.
+READ_CONNECTIONS = 4
 # (done, failing, total) after each key.
 ProgressCallback = Callable[[int, int, int], None]
 
@@ -48,6 +52,7 @@ class FleetRun:
     _vaults: dict[str, Vault] = field(default_factory=dict)
     _synced: dict[int, asyncio.Lock] = field(default_factory=dict)
     _sync_done: set[int] = field(default_factory=set)
+    _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     def environment(self, record: KeyRecord) -> Environment:
         """One Environment object per (env, base_url): gateways share their cache by identity."""
@@ -55,14 +60,36 @@ class FleetRun:
             return self.env_override
         key = (record.env, record.base_url)
         if key not in self._envs:
-            self._envs[key] = lifecycle.environment_for(record.env, record.base_url)
+            self._envs[key] = lifecycle.record_environment(record)
         return self._envs[key]
 
     def vault(self, service: str) -> Vault:
-        """One vault per keyring service (its backend is resolved once, its locks are per label)."""
+        """One vault per keyring service (its backend is resolved once, its locks are per label),
+        reading through kept connections until :meth:`close`."""
         if service not in self._vaults:
-            self._vaults[service] = self.open_vault(service)
+            vault = self._vaults[service] = self.open_vault(service)
+            pooled = getattr(vault, "pooled_reads", None)
+            if pooled is not None:
+                self._stack.enter_context(pooled(READ_CONNECTIONS))
         return self._vaults[service]
+
+    def close(self) -> None:
+        """Close the kept keyring connections."""
+        self._stack.close()
+
+    def set_weight_budget(self, records: list[KeyRecord], budget: int) -> None:
+        """``check --max-weight``: every API root this run talks to gets ``budget`` per window."""
+        from wizard.exchange.pacing import set_budget
+
+        for root in {self._api_root(r) for r in records} - {None}:
+            set_budget(root, budget)
+
+    def _api_root(self, record: KeyRecord) -> str | None:
+        """The record's API root; None when its stored base_url is refused (its check says so)."""
+        try:
+            return self.environment(record).api_url
+        except lifecycle.LifecycleError:
+            return None
 
     def store_for(self, record: KeyRecord) -> Vault:
         """The store ``record``'s key lives in, one per URI: the keyring's per service through
@@ -96,6 +123,22 @@ class FleetRun:
                 pass
 
 
+def profile_cache(fixed: Profile | None, load: Callable[[KeyRecord], Profile | None]
+                  ) -> Callable[[KeyRecord], Profile | None]:
+    """``fixed`` (``--profile``) for every key, else ``load(record)`` once per profile file."""
+    loaded: dict[str | None, Profile | None] = {}
+
+    def profile_for(record: KeyRecord) -> Profile | None:
+        if fixed is not None:
+            return fixed
+        ref = getattr(record, "profile", None)
+        if ref not in loaded:
+            loaded[ref] = load(record)
+        return loaded[ref]
+
+    return profile_for
+
+
 async def check_fleet(
     labels: list[str],
     records: dict[str, KeyRecord],
@@ -115,7 +158,10 @@ async def check_fleet(
         raise ValueError("concurrency must be at least 1")
     results: list[KeyCheck | None] = [None] * len(labels)
     changes: dict[str, tuple[str, dict[str, Any]]] = {}
-    gate = asyncio.Semaphore(concurrency)
+    # Two stages, each with its own bound: keyring reads run ahead of the exchange calls
+    # (they wait on a different server), and a key holds an exchange slot only while
+    # it is talking to the exchange.
+    reading, talking = asyncio.Semaphore(2 * READ_CONNECTIONS), asyncio.Semaphore(concurrency)
     counts = [0, 0]  # done, failing
 
     def finished(index: int, result: KeyCheck) -> None:
@@ -130,23 +176,29 @@ async def check_fleet(
         if record is None:
             finished(index, failed_check(label, EXIT_CREDENTIALS, lifecycle.credentials_missing(label)))
             return
-        async with gate:
-            if record.pending:  # an add that is running or died: report it, never judge it as a key
-                from wizard.consistency import unfinished_add_check
+        if record.pending:  # an add that is running or died: report it, never judge it as a key
+            from wizard.consistency import unfinished_add_check
 
+            async with reading:
                 result = await unfinished_add_check(record, run.store_for(record), registry)
-            else:
-                result = await _check_record(record, run, gateway_factory)
+        else:
+            result = await _check_record(record, run, gateway_factory, reading, talking)
         found = lifecycle.registry_changes(result)
         if found:
             changes[label] = (record.fingerprint, found)
             result = lifecycle.after_check(result, dataclasses.replace(record, **found))
         finished(index, result)
 
+    from wizard.exchange.transport import load_python_binance
+
+    # python-binance's import (~0.6 s, in a thread) overlaps the first keyring reads.
+    warm_up = asyncio.ensure_future(load_python_binance())
     not_recorded = None
     try:
         await asyncio.gather(*(one(i, label) for i, label in enumerate(labels)))
+        await warm_up
     finally:  # what was read is recorded even if the run is cut short
+        run.close()
         if changes:
             not_recorded = _record_all(registry, changes)
     done = [r for r in results if r is not None]
@@ -167,14 +219,21 @@ def _record_all(registry: Registry, changes: dict[str, tuple[str, dict[str, Any]
     return None
 
 
-async def _check_record(record: KeyRecord, run: FleetRun, gateway_factory: GatewayFactory) -> KeyCheck:
-    env = run.environment(record)
+async def _check_record(record: KeyRecord, run: FleetRun, gateway_factory: GatewayFactory,
+                        reading: asyncio.Semaphore, talking: asyncio.Semaphore) -> KeyCheck:
+    try:
+        env = run.environment(record)
+    except lifecycle.LifecycleError as exc:  # a stored base_url that breaks the URL rule: exit 3, no request
+        return failed_check(record.label, exc.exit_code, exc.finding)
     # The store is read first: a key that can't be loaded costs no request at all.
-    stored = await lifecycle.load_stored(run.store_for(record), record.label)
+    async with reading:
+        stored = await lifecycle.load_stored(run.store_for(record), record.label)
     if isinstance(stored, KeyCheck):
         return stored
-    await run.sync_clock_once(env, gateway_factory)
-    result = await lifecycle.judge_stored(record, stored, gateway_factory, env=env, profile=run.profile_for(record))
+    async with talking:
+        await run.sync_clock_once(env, gateway_factory)
+        result = await lifecycle.judge_stored(record, stored, gateway_factory, env=env,
+                                              profile=run.profile_for(record))
     from wizard.consistency import with_mismatch_warning
 
     return with_mismatch_warning(result, record, stored)  # a rotation killed before it was recorded

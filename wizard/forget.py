@@ -1,5 +1,5 @@
 """``binance-key-wizard forget LABEL``: remove what an unfinished add left behind (or, with
-``--yes``, a managed key) from the store and the registry.
+``--yes``, a managed key) from its store (wherever the record says it lives) and the registry.
 
 Run under the label's lock, so it never races an ``add`` of the same label. The
 store entry goes first; the registry record only once the store confirms the
@@ -53,7 +53,7 @@ def _forget_locked(registry: Registry, label: str, confirmed: bool, out: Printer
     from wizard import commands
     from wizard.adding import is_managed
     from wizard.registry import RegistryError
-    from wizard.vault import VaultError
+    from wizard.stores import StoreError, open_store_for
 
     try:
         record = registry.get(label)
@@ -61,25 +61,29 @@ def _forget_locked(registry: Registry, label: str, confirmed: bool, out: Printer
         out.error(str(exc))
         return EXIT_CREDENTIALS
     if is_managed(record) and not confirmed:
-        out.error(f"{label!r} is a verified key in use; forget would remove it from the keyring for good.",
+        out.error(f"{label!r} is a verified key in use; forget would remove it from its store for good.",
                   f"To replace it use `binance-key-wizard rotate {label}`. To remove it anyway run "
                   f"`binance-key-wizard forget {label} --yes` (then delete the key in Binance too).")
         return EXIT_USAGE
     try:
-        existed = commands.open_vault(getattr(record, "service", None)).delete(label)
-    except VaultError as exc:
+        # Where the record says the key lives (any store); no record: the default keyring.
+        existed = (open_store_for(record) if record is not None else commands.open_vault()).delete(label)
+    except StoreError as exc:
         out.error(exc.problem.message, exc.problem.fix)
+        return EXIT_CREDENTIALS
+    except ValueError as exc:  # the record names a store URI this version can't open
+        out.error(f"The record of {label!r} names a store that can't be opened: {exc}")
         return EXIT_CREDENTIALS
     try:
         recorded = registry.remove(label) if record is not None else False
     except RegistryError as exc:
-        out.error(f"The keyring entry is gone, but the record could not be removed: {exc}")
+        out.error(f"The stored key is gone, but the record could not be removed: {exc}")
         return EXIT_CREDENTIALS
     if not existed and not recorded:
         out.error(f"Nothing is stored or recorded under {label!r}.",
                   "`binance-key-wizard review` lists the labels you have.")
         return EXIT_CREDENTIALS
-    parts = [p for p, done in (("the keyring entry", existed), ("the registry record", recorded)) if done]
+    parts = [p for p, done in (("the stored key", existed), ("the registry record", recorded)) if done]
     print(f"Forgot {label!r}: removed {' and '.join(parts)}. A key created in Binance stays valid "
           "there until you delete it in API Management.", file=sys.stdout)
     return EXIT_OK

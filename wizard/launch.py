@@ -21,10 +21,19 @@ if TYPE_CHECKING:
 
 def run_wizard(args: argparse.Namespace) -> int:
     """``binance-key-wizard [--demo] [--env|--base-url] [--profile] [--purpose]``: 0 done, 130 quit."""
+    from wizard.urls import UrlError
+
     try:
         app = app_from_args(args)
-    except Exception as exc:  # noqa: BLE001 - a bad profile or URL: say which, exit 2
-        print(f"binance-key-wizard: {exc}", file=sys.stderr)
+    except UrlError as exc:  # worded and printed exactly as `add` does
+        from wizard.review import Printer
+
+        Printer(json_mode=False).error(exc.message, exc.fix)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bad profile: say which, exit 2
+        from wizard.text import printable_lines
+
+        print(f"binance-key-wizard: {printable_lines(str(exc))}", file=sys.stderr)  # it may quote the file
         return 2
     if not has_terminal():
         print(NO_TERMINAL, file=sys.stderr)

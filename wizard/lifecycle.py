@@ -154,6 +154,21 @@ def registry_unusable(exc: Exception) -> Finding:
     )
 
 
+def record_environment(record: KeyRecord) -> Environment:
+    """Where a registry record says its key works; LifecycleError (exit 3) if the
+    stored env/base_url is damaged or breaks the URL rule (e.g. an edited plain-http URL)."""
+    try:
+        return environment_for(record.env, record.base_url)
+    except ValueError as exc:
+        reason = str(exc)
+    raise LifecycleError(EXIT_CREDENTIALS, finding(
+        "stored_environment_invalid", "block",
+        f"The registry record of {record.label!r} names an exchange address the wizard won't use: {reason}",
+        f"Pass --base-url (or --env) to say where the key works, or set it up again with "
+        f"`binance-key-wizard rotate {record.label}`.",
+    ))
+
+
 def clock_skew_warning(offset_ms: int) -> Finding:
     """The local clock is off: fine for the wizard (it syncs), a trap for a bot that doesn't."""
     return finding(
@@ -323,7 +338,10 @@ async def judge_stored(
     env: Environment | None = None, profile: Profile | None = None,
 ) -> KeyCheck:
     """Validate a loaded key with its recorded purpose (``env`` defaults to the recorded one)."""
-    env = env or environment_for(record.env, record.base_url)
+    try:
+        env = env or record_environment(record)
+    except LifecycleError as exc:
+        return failed_check(record.label, exc.exit_code, exc.finding)
     async with gateway_factory(env, key_material(stored)) as gateway:
         return await validate_key(gateway, label=record.label, purpose=record.purpose, env=env,
                                   profile=profile, rotation_due_at=record.rotation_due_at)

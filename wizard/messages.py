@@ -16,6 +16,7 @@ from textual.message import Message
 from wizard.exchange.model import AccountFacts, Balance, Environment, KeyPermissions, OrderProbe, Problem
 
 if TYPE_CHECKING:
+    from wizard.exchange.orders import PlannedOrder
     from wizard.lifecycle import KeyCheck
     from wizard.vault import KeyringProblem
 
@@ -101,7 +102,12 @@ class BalancesRead(Message):
 
 @dataclass
 class TestOrderPlaced(Message):
-    """The exchange accepted a test order (it never reaches the matching engine)."""
+    """The exchange accepted a test order (it never reaches the matching engine).
+
+    ``order`` is what was tested (its value and quote asset word the visible order).
+    """
+
+    order: PlannedOrder | None = None
 
 
 @dataclass

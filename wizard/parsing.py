@@ -17,6 +17,7 @@ import base64
 import ipaddress
 import re
 
+from wizard.ip_ranges import NOT_PUBLIC
 from wizard.secret import Secret
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -202,30 +203,8 @@ def _reexport_ed25519(der: bytes) -> str:
     return canonical
 
 
-# Addresses Binance can never see a request come from, with the reason shown to the user.
-_NOT_PUBLIC: tuple[tuple[IPNetwork, str], ...] = tuple(
-    (ipaddress.ip_network(cidr), why)
-    for cidr, why in (
-        ("0.0.0.0/8", "an unspecified ('this network') address"),
-        ("10.0.0.0/8", "a private (LAN) address"),
-        ("100.64.0.0/10", "a carrier-grade NAT address shared behind your provider"),
-        ("127.0.0.0/8", "a loopback address"),
-        ("169.254.0.0/16", "a link-local address"),
-        ("172.16.0.0/12", "a private (LAN) address"),
-        ("192.0.0.0/24", "a reserved protocol address"),
-        ("192.168.0.0/16", "a private (LAN) address"),
-        ("198.18.0.0/15", "a benchmarking address"),
-        ("224.0.0.0/4", "a multicast address"),
-        ("240.0.0.0/4", "a reserved address"),
-        ("::/128", "the unspecified address"),
-        ("::1/128", "a loopback address"),
-        ("::ffff:0:0/96", "an IPv4-mapped IPv6 address (write it as plain IPv4)"),
-        ("100::/64", "a discard-only address"),
-        ("fc00::/7", "a private (unique local) address"),
-        ("fe80::/10", "a link-local address"),
-        ("ff00::/8", "a multicast address"),
-    )
-)
+# Addresses Binance can never see a request come from (wizard/ip_ranges.py).
+_NOT_PUBLIC = NOT_PUBLIC
 _MIN_PREFIX = {4: 16, 6: 32}  # broader ranges restrict next to nothing
 _IP_CHARS = frozenset("0123456789abcdefABCDEF.:/[]%")
 

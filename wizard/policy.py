@@ -158,25 +158,43 @@ def _dangerous(perms: KeyPermissions) -> list[Finding]:
                     f"Make sure {_label(attr)} is unticked {_EDIT}, then check again.",
                 )
             )
+    if perms.fix_trade and not _fix_exists(perms):
+        findings.append(
+            Finding(
+                "fix_trade_on_hmac",
+                "block",
+                "Binance reports FIX API trading on for this HMAC key, although FIX API "
+                "permissions exist only on Ed25519 keys: the wizard can't tell what this key may do.",
+                "Delete this key in API Management and create a new one.",
+            )
+        )
     if perms.unknown_enabled:
         names = ", ".join(perms.unknown_enabled)
         findings.append(
             Finding(
                 "unknown_permission_enabled",
                 "block",
-                f"The key has permissions this wizard does not know ({names}). Unknown permissions "
-                "could let the key move funds, so the wizard will not accept it.",
-                f"Untick everything except {_label('reading')} (and {_label('spot_trading')} for a "
-                f"trading bot) {_EDIT}, or delete the key and create a new one.",
+                f"Binance reports permission settings this wizard can't read ({names}): unknown, "
+                "treated as on. An unknown permission could let the key move funds, so the wizard "
+                "will not store it until you have looked.",
+                f"Open the key {_EDIT} and look at every ticked box: untick everything except "
+                f"{_label('reading')} (and {_label('spot_trading')} for a trading bot), then check "
+                "again. If a setting there is new to you, delete the key and create a new one.",
             )
         )
     return findings
 
 
+def _fix_exists(perms: KeyPermissions) -> bool:
+    """FIX API permissions exist only on Ed25519 keys: never send an HMAC user to tick one."""
+    return perms.key_type != "hmac"
+
+
 def _trading(perms: KeyPermissions, purpose: Purpose, allowed: set[str]) -> list[Finding]:
     findings = []
     if purpose == "read":
-        on = [attr for attr in ("spot_trading", "fix_trade") if getattr(perms, attr) and attr not in allowed]
+        trading_attrs = ("spot_trading", "fix_trade") if _fix_exists(perms) else ("spot_trading",)
+        on = [attr for attr in trading_attrs if getattr(perms, attr) and attr not in allowed]
         if on:
             settings = " and ".join(_label(a) for a in on)
             findings.append(
@@ -189,7 +207,9 @@ def _trading(perms: KeyPermissions, purpose: Purpose, allowed: set[str]) -> list
                 )
             )
         return findings
-    if perms.spot_trading is False or (perms.spot_trading is None and perms.confirmed):
+    # Unknown is not "on": a probe whose test order was refused for a reason that says
+    # nothing about the key (an account limit, "Rest API trading is not enabled.") blocks too.
+    if perms.spot_trading is not True:
         ip_note = (
             " Binance unticks it automatically after 30 days on keys without an IP allowlist, so "
             "restrict the key to your bot's IPs first."
@@ -206,7 +226,7 @@ def _trading(perms: KeyPermissions, purpose: Purpose, allowed: set[str]) -> list
                 f"Tick {_label('spot_trading')} {_EDIT}.{ip_note}",
             )
         )
-    if perms.fix_trade and "fix_trade" not in allowed:
+    if perms.fix_trade and "fix_trade" not in allowed and _fix_exists(perms):
         findings.append(
             Finding(
                 "fix_trade_not_needed",
@@ -234,7 +254,19 @@ def _required(perms: KeyPermissions, purpose: Purpose, profile: Profile | None) 
     extra = [a for a in (profile.permissions_required if profile else ()) if a.startswith("fix_")]
     for attr in extra:
         value = getattr(perms, attr)
-        if value is False or (value is None and perms.confirmed):
+        if not _fix_exists(perms):
+            findings.append(
+                Finding(
+                    "required_permission_missing",
+                    "block",
+                    f"{profile.product if profile else 'The product'} needs "
+                    f"{SETTING_LABELS[attr]}, and FIX API permissions exist only on Ed25519 keys: "
+                    "this is an HMAC key.",
+                    "Create an Ed25519 key instead (the wizard can generate the pair; choose "
+                    "Ed25519 on the key step), then tick the FIX setting on that key.",
+                )
+            )
+        elif value is False or (value is None and perms.confirmed):
             findings.append(
                 Finding(
                     "required_permission_missing",

@@ -19,11 +19,11 @@ from wizard.lifecycle import (
     GatewayFactory,
     LifecycleError,
     credentials_missing,
-    environment_for,
     finding,
     key_material,
     keyring_unusable,
     record_changes,
+    record_environment,
     utcnow,
     verify_stored_copy,
 )
@@ -83,7 +83,7 @@ async def begin_rotation(
         if exc.problem.kind is KeyringProblemKind.NOT_FOUND:
             raise LifecycleError(EXIT_CREDENTIALS, credentials_missing(label)) from None
         raise LifecycleError(EXIT_CREDENTIALS, keyring_unusable(exc.problem)) from None
-    return RotationStart(label, record, old_key, env or environment_for(record.env, record.base_url))
+    return RotationStart(label, record, old_key, env or record_environment(record))
 
 
 async def swap_in_new_key(

@@ -14,19 +14,26 @@ from dataclasses import dataclass
 
 from wizard.exchange.model import Environment, KeyMaterial, KeyType
 from wizard.secret import Secret
+from wizard.text import printable
 
 DOCUMENT_VERSION = 1
 
 
 def environment_for(env: str, base_url: str | None) -> Environment:
-    """The :class:`Environment` a stored ``env``/``base_url`` pair names."""
-    if env == "sim" and base_url:
-        return Environment.custom(base_url, simulated=True)
-    if env == "custom" and base_url:
-        return Environment.custom(base_url)
+    """The :class:`Environment` a stored ``env``/``base_url`` pair names.
+
+    A stored ``base_url`` obeys the same rule as a typed ``--base-url``
+    (:func:`wizard.urls.parse_base_url`): an edited registry or keyring entry
+    can't point a key at plain http elsewhere. ValueError when it breaks it.
+    """
+    from wizard.urls import parse_base_url
+
+    if env in ("sim", "custom") and base_url is not None:
+        url = parse_base_url(base_url, what="the stored base_url")
+        return Environment.custom(url, simulated=env == "sim")
     if env in ("live", "testnet", "demo"):
         return Environment.from_name(env)
-    raise ValueError(f"unknown environment {env!r} (custom and sim need a base URL)")
+    raise ValueError(f"unknown environment {printable(env, limit=40)!r} (custom and sim need a base URL)")
 
 
 @dataclass(frozen=True, repr=False)

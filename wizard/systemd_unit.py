@@ -28,7 +28,7 @@ from wizard.systemd_syntax import command_line, quote_word, specifier_safe, unit
 if TYPE_CHECKING:
     from wizard.registry import KeyRecord
 
-STORE_SCHEME = "systemd-creds:"
+STORE_SCHEME = "systemd-creds:"  # as wizard.stores.uri spells it
 
 # Sandboxing that leaves credential loading alone (PID 1 decrypts before these apply)
 # and leaves the bot the network, its state directory and /tmp (private).
@@ -90,10 +90,13 @@ class UnitError(Exception):
 
 def credentials_dir(record: KeyRecord) -> Path | None:
     """DIR of the label's ``systemd-creds:DIR`` store, or None when it lives elsewhere."""
-    uri = getattr(record, "store", None) or record.extra.get("store")
-    if isinstance(uri, str) and uri.startswith(STORE_SCHEME):
-        return Path(uri[len(STORE_SCHEME):])
-    return None
+    from wizard.stores import StoreURIError, parse_store_uri
+
+    try:
+        where = parse_store_uri(record.store_uri)
+    except StoreURIError:
+        return None
+    return Path(where.directory) if where.kind == "systemd-creds" else None
 
 
 def wizard_executable() -> str:

@@ -85,9 +85,15 @@ class Environment:
 
     @classmethod
     def from_name(cls, name: str, base_url: str | None = None) -> Environment:
-        """Build from the CLI's ``--env`` / ``--base-url`` (base URL wins)."""
-        if base_url:
-            return cls.custom(base_url)
+        """Build from the CLI's ``--env`` / ``--base-url`` (base URL wins).
+
+        ``base_url`` must pass :func:`wizard.urls.parse_base_url` (UrlError, a
+        ValueError, if not); an empty one is an error, never "live".
+        """
+        if base_url is not None:
+            from wizard.urls import parse_base_url
+
+            return cls.custom(parse_base_url(base_url))
         try:
             return {"live": cls.live, "testnet": cls.testnet, "demo": cls.demo}[name]()
         except KeyError:

@@ -11,12 +11,14 @@ whole HTML page.
 from __future__ import annotations
 
 import math
+import re
 import socket
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from wizard.exchange import messages as m
+from wizard.exchange import order_messages
 from wizard.exchange.model import Environment, Problem, ProblemKind
 
 # What the failed request was for; it changes what a failure means.
@@ -43,11 +45,7 @@ def problem_from_exception(
             env=env,
         )
     if isinstance(exc, BinanceRequestException):
-        return Problem(
-            ProblemKind.NOT_FOUND,
-            "The server answered, but not with Binance's API (the reply wasn't JSON).",
-            "Check the --base-url, and any proxy or captive portal between you and Binance.",
-        )
+        return m.not_binance()
     return _transport_problem(exc, context)
 
 
@@ -64,9 +62,14 @@ def problem_from_api_error(
     retry_after = parse_retry_after(_header(headers, "Retry-After"))
     text = msg or ""
     if status == 418 or (code == -1003 and "banned" in text.lower()):
-        return m.banned(code, status, retry_after)
-    if status == 429 or code in (-1003, -1015):
+        # No Retry-After: Binance's message says "IP banned until <ms>".
+        return m.banned(code, status, retry_after if retry_after is not None else ban_end(text))
+    if code == -1015:  # the ACCOUNT's new-order rate (X-MBX-ORDER-COUNT-*), not the IP's weight
+        return m.order_rate_limited(code, status, retry_after)
+    if status == 429 or code == -1003:
         return m.rate_limited(code, status, retry_after)
+    if code == -1008:  # "Server is currently overloaded": like a 5xx, the outcome is unknown
+        return m.server_busy(code, status, order=context == "order")
     if (status is not None and status >= 500) or code in (-1000, -1001, -1006, -1007):
         return m.server_error(code, status, order=context == "order")
     key_problem = _key_problem(code, status, text, context, env)
@@ -75,11 +78,13 @@ def problem_from_api_error(
     if code == -1021:
         return m.clock_skew_problem(code=code, status=status)
     if code == -1013:
-        return m.filter_failure(code, status, text)
+        return order_messages.filter_failure(code, status, text)
     if code in (-2010, -2011):
-        return m.order_rejected(code, status, text)
+        return order_messages.order_rejected(code, status, text)
+    if code == -1121:
+        return order_messages.invalid_symbol("", code=code, status=status)
     if not code:  # python-binance sets 0 when the body wasn't JSON
-        return m.non_json(status)
+        return m.non_json(status, retry_after)
     return Problem(
         ProblemKind.UNKNOWN,
         f"Binance refused the request: {m.echo(text) or 'no reason given'}.",
@@ -104,6 +109,17 @@ def _key_problem(
     if code in (-2015, -1002):
         return m.key_rejected_problem(msg=text, env=env, code=code, status=status)
     return None
+
+
+_BANNED_UNTIL = re.compile(r"banned until (\d{10,16})")
+
+
+def ban_end(msg: str | None) -> float | None:
+    """Seconds until "IP banned until <ms>" in a -1003 message (None when absent)."""
+    match = _BANNED_UNTIL.search(msg or "")
+    if match is None:
+        return None
+    return max(0.0, int(match.group(1)) / 1000 - datetime.now(timezone.utc).timestamp())
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -132,7 +148,8 @@ def is_transient(exc: BaseException) -> bool:
     from binance.exceptions import BinanceAPIException
 
     if isinstance(exc, BinanceAPIException):
-        return exc.status_code is not None and exc.status_code >= 500
+        # -1008 "Server is currently overloaded" is a 5xx in all but status.
+        return (exc.status_code is not None and exc.status_code >= 500) or exc.code == -1008
     if isinstance(exc, TimeoutError):
         return True
     if _is_dns(exc):
@@ -184,6 +201,9 @@ def _transport_problem(exc: BaseException, context: Context) -> Problem:
             "The connection to the exchange dropped before it answered." + unknown,
             "Check your internet connection and try again.",
         )
+    if isinstance(exc, aiohttp.ContentTypeError):
+        # A 2xx page that isn't JSON (aiohttp 3.14 no longer raises ValueError here).
+        return m.not_binance()
     if isinstance(exc, aiohttp.InvalidURL):
         return Problem(
             ProblemKind.NOT_FOUND,

@@ -20,9 +20,10 @@ account_facts              account/status, apiTradingStatus,            1+1+10
                            capital/withdraw/address/list
 balances                   POST /sapi/v3/asset/getUserAsset             5
                            (no /sapi: GET /api/v3/account)              (20)
-test_order                 exchangeInfo?symbol, avgPrice, order/test    20+2+1
+test_order                 exchangeInfo?symbol, referencePrice          20+2+1
+                           (avgPrice only if that is null), order/test  (+2)
 trade_refusal_probe        POST order/test (fixed shape, no lookups)    1
-place_and_cancel_probe     exchangeInfo, avgPrice, balance, order,      20+2+5+1
+place_and_cancel_probe     exchangeInfo, prices, balance, order,        20+2+5+1
                            openOrders, DELETE order, openOrders         +6+1+6
 confirm_key_dead           apiRestrictions (no /sapi: GET account)      1 (20)
                            (only -2008 on /sapi proves deletion)
@@ -39,6 +40,7 @@ within the last minute (w5). A ``check`` of a healthy key is 2 requests, weight 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -66,10 +68,10 @@ from wizard.exchange.parse import (
     parse_user_assets,
 )
 from wizard.exchange.trading import TradeRefusal
-from wizard.exchange.transport import Transport, TransportStats, unexpected_answer
+from wizard.exchange.transport import SharedCache, Transport, TransportStats, unexpected_answer
 
 if TYPE_CHECKING:
-    from wizard.exchange.orders import SymbolRules
+    from wizard.exchange.orders import MarketPrice, PlannedOrder, SymbolRules
 
 __all__ = ["Gateway", "TradeRefusal"]
 
@@ -85,7 +87,6 @@ REFUSED_KINDS = frozenset(
 # 5-minute average price, far from both the band's floor and the market, so a
 # two-minute-old average plans the same safe order.
 RULES_TTL = 600.0
-AVG_PRICE_TTL = 120.0
 # The visible order's funds check may use balances this recent (the test step
 # has just read them); the exchange checks funds again on the order anyway.
 BALANCES_TTL = 60.0
@@ -131,6 +132,11 @@ class Gateway:
         await self._transport.close()
 
     @property
+    def key_type(self) -> str | None:
+        """The key's signing type ("hmac", "ed25519"), None for a keyless gateway."""
+        return self._transport.key_type
+
+    @property
     def stats(self) -> TransportStats:
         """Requests made and the last X-MBX-USED-WEIGHT-1M seen (diagnostics)."""
         return self._transport.stats
@@ -171,6 +177,7 @@ class Gateway:
             "get", "account/apiRestrictions", sapi=True, context="key_read"
         )
         permissions = _parsed(parse_restrictions, data, "apiRestrictions")
+        permissions = replace(permissions, key_type=self._transport.key_type)
         self.permissions = permissions
         self.signed_read_ok = True
         return permissions
@@ -203,11 +210,16 @@ class Gateway:
         """This key's balances if any gateway of this environment read them in the last minute."""
         return self._shared.get(("balances", self._transport.api_key), BALANCES_TTL)
 
-    async def test_order(self, symbol: str = "BTCUSDT") -> None:
-        """``POST /api/v3/order/test`` of a harmless post-only BUY; never retried."""
-        await trading.test_order(self, symbol)
+    async def test_order(self, symbol: str = "BTCUSDT", *, origin: str = "") -> PlannedOrder:
+        """``POST /api/v3/order/test`` of a harmless post-only BUY; never retried.
 
-    async def trade_refusal_probe(self, symbol: str = "BTCUSDT") -> TradeRefusal:
+        Returns the order that was tested (the visible order will be the same).
+        ``origin`` says where the symbol came from ("the profile's [test] symbol"):
+        an unknown or unpermitted symbol is reported with it.
+        """
+        return await trading.test_order(self, symbol, origin)
+
+    async def trade_refusal_probe(self, symbol: str = "BTCUSDT", *, origin: str = "") -> TradeRefusal:
         """For a key that should not trade: does the exchange refuse its order? (w1)
 
         Sends ``POST /api/v3/order/test`` of a fixed post-only BUY at 0.01, with
@@ -217,11 +229,11 @@ class Gateway:
         :class:`TradeRefusal` rather than an exception; failures that say
         nothing about the key (network, 5xx, rate limit, invalid key) raise.
         """
-        return await trading.trade_refusal(self, symbol)
+        return await trading.trade_refusal(self, symbol, origin)
 
-    async def place_and_cancel_probe(self, symbol: str = "BTCUSDT") -> OrderProbe:
-        """Place the smallest non-filling LIMIT_MAKER BUY, see it, cancel it, see it gone."""
-        return await trading.place_and_cancel(self, symbol)
+    async def place_and_cancel_probe(self, symbol: str = "BTCUSDT", *, origin: str = "") -> OrderProbe:
+        """Place the smallest LIMIT_MAKER BUY far below the market, see it, cancel it, see it gone."""
+        return await trading.place_and_cancel(self, symbol, origin)
 
     async def confirm_key_dead(self) -> Problem | None:
         """For rotation: is the old key gone from the exchange?
@@ -278,24 +290,41 @@ class Gateway:
         """``GET /api/v3/account`` (w20): the signed read that exists everywhere."""
         data = await self.signed("get", "account", data={"omitZeroBalances": "true"})
         self.signed_read_ok = True
+        permissions = data.get("permissions") if isinstance(data, dict) else None
+        if isinstance(permissions, list):  # the ACCOUNT's permissions: which markets it may trade
+            self._shared.put(("account_permissions", self._transport.api_key),
+                             tuple(p for p in permissions if isinstance(p, str)))
         return data
+
+    def account_permissions(self) -> tuple[str, ...] | None:
+        """The account's permissions if a GET /api/v3/account of this run read them."""
+        return self._shared.get(("account_permissions", self._transport.api_key), RULES_TTL)
 
     async def public(self, path: str, data: dict[str, Any] | None = None) -> Any:
         """One unsigned GET under /api/v3."""
         return await self._transport.call(_api_request("get", path, False, dict(data or {})))
 
-    async def symbol_rules(self, symbol: str) -> SymbolRules:
+    async def symbol_rules(self, symbol: str, origin: str = "") -> SymbolRules:
         """exchangeInfo for ONE symbol (w20), shared by this environment's gateways for 10 min."""
         rules = self._shared.get(("rules", symbol), RULES_TTL)
         if rules is not None:
             return rules
+        from wizard.exchange.order_messages import invalid_symbol
         from wizard.exchange.orders import PlanError, SymbolRules
 
-        info = await self.public("exchangeInfo", {"symbol": symbol})
+        problem = None
+        try:
+            info = await self.public("exchangeInfo", {"symbol": symbol})
+        except ExchangeError as err:
+            problem = err.problem
+        if problem is not None:
+            if problem.code == -1121:  # "Invalid symbol.": say which, and from where
+                problem = invalid_symbol(symbol, origin)
+            raise ExchangeError(problem) from None
         try:
             rules = SymbolRules.from_exchange_info(info, symbol)
-        except PlanError as err:
-            problem = trading.plan_problem(str(err))
+        except PlanError:
+            problem = invalid_symbol(symbol, origin, code=None, status=None)
         else:
             self._shared.put(("rules", symbol), rules)
             return rules
@@ -303,18 +332,27 @@ class Gateway:
 
     async def avg_price(self, symbol: str) -> Decimal:
         """``GET /api/v3/avgPrice`` (w2): the 5-minute average, shared for 2 minutes (0 if missing)."""
-        price = self._shared.get(("avg_price", symbol), AVG_PRICE_TTL)
-        if price is None:
-            data = await self.public("avgPrice", {"symbol": symbol})
-            price = decimal_or_zero(data.get("price")) if isinstance(data, dict) else Decimal(0)
-            if price > 0:
-                self._shared.put(("avg_price", symbol), price)
-        return price
+        from wizard.exchange.market import average_price
+
+        return (await average_price(self, symbol))[0]
+
+    async def market_price(self, symbol: str) -> MarketPrice:
+        """What the band filters measure against: referencePrice (w2), else avgPrice (w2)."""
+        from wizard.exchange.market import market_price
+
+        return await market_price(self, symbol)
+
+    @property
+    def shared(self) -> SharedCache:
+        """Facts shared by every gateway of this environment (never credentials)."""
+        return self._shared
 
     def forget_market(self, symbol: str) -> None:
-        """Drop the shared rules and average price of ``symbol`` (an order just failed a filter)."""
+        """Drop the shared rules and prices of ``symbol`` (an order just failed a filter)."""
+        from wizard.exchange.market import forget
+
         self._shared.drop(("rules", symbol))
-        self._shared.drop(("avg_price", symbol))
+        forget(self, symbol)
 
     async def _optional_sapi_read(self, path: str) -> Any:
         """A nice-to-have read: None if this server doesn't offer it."""

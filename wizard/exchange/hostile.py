@@ -100,9 +100,27 @@ def hostile_problem(exc: BaseException) -> Problem | None:
     return None
 
 
+def shown_location(location: str) -> str:
+    """Where a redirect pointed, safe to show: no query (it can echo the
+    signature), no user info, no control characters, long path segments cut."""
+    from urllib.parse import urlsplit
+
+    text = printable(location).split("?", 1)[0].split("#", 1)[0]
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # a bad port or bracket: the text, without any user info
+        return printable(text.rpartition("@")[2] if "//" in text else text, limit=120)
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    # A segment as long as a key or signature is cut, whatever it is.
+    path = "/".join(seg if len(seg) < 32 else "…" for seg in parts.path.split("/"))
+    shown = f"{parts.scheme}://{netloc}{path}" if parts.scheme and host else path
+    return printable(shown, limit=120)
+
+
 def redirected(status: int, location: str | None) -> Problem:
     """A 3xx: the server wanted the signed request sent somewhere else."""
-    where = f" to {printable(location, limit=120)}" if location else ""
+    where = f" to {shown_location(location)}" if location else ""
     return Problem(
         ProblemKind.NOT_FOUND,
         f"The exchange answered with a redirect (HTTP {status}){where}. The wizard never "

@@ -18,6 +18,7 @@ _REQUEST_IP = re.compile(r"request ip:\s*([0-9A-Fa-f.:]+)")
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_%-]{32,}")
 
 OTHER_SITES = "Binance.US, Binance TR or the Spot Testnet"
+WAF_COOL_DOWN = 120.0  # seconds to hold off after a WAF 403 without Retry-After
 ORDER_UNKNOWN = (
     " The order's status is unknown: look at Open Orders in Binance before trying again."
 )
@@ -232,6 +233,57 @@ def banned(code: int | None, status: int | None, retry_after: float | None) -> P
     )
 
 
+def order_rate_limited(code: int | None, status: int | None, retry_after: float | None) -> Problem:
+    """-1015: the account placed too many new orders (per 10 s or per day), not the IP."""
+    wait = _wait_text(retry_after, "Wait a minute (or until tomorrow, if it's the daily count)")
+    return Problem(
+        ProblemKind.RATE_LIMITED,
+        "Binance's limit on new orders for this account is used up (too many orders in the "
+        "last 10 seconds or today). Every bot on this account counts, from any IP.",
+        f"{wait}, then try again. Nothing was placed; reading the account still works.",
+        code=code,
+        status=status,
+        retry_after=retry_after,
+    )
+
+
+def server_busy(code: int | None, status: int | None, *, order: bool = False) -> Problem:
+    """-1008: Binance is overloaded; like a 5xx, a request may or may not have worked."""
+    message = "Binance is overloaded right now and didn't process the request."
+    if order:
+        message = ("Binance is overloaded right now and didn't say whether the request "
+                   "worked." + ORDER_UNKNOWN)
+    return Problem(
+        ProblemKind.SERVER_ERROR,
+        message,
+        "Wait a few minutes and try again; check Binance's status page if it persists.",
+        code=code,
+        status=status,
+    )
+
+
+def not_binance() -> Problem:
+    """A 2xx answer that isn't JSON: a proxy, captive portal or wrong --base-url answered."""
+    return Problem(
+        ProblemKind.NOT_FOUND,
+        "The server answered, but not with Binance's API (the reply wasn't JSON).",
+        "Check the --base-url, and any proxy or captive portal between you and Binance.",
+    )
+
+
+def waf_blocked(status: int | None, retry_after: float | None) -> Problem:
+    """HTTP 403 without JSON: Binance's web application firewall; wait, don't poll through it."""
+    wait = _wait_text(retry_after, "Wait a few minutes")
+    return Problem(
+        ProblemKind.REGION_BLOCKED,
+        "Binance's firewall blocked the request (HTTP 403). This isn't about your key.",
+        f"{wait} before trying again (the wizard holds off meanwhile); if it persists, try from "
+        "another network (some VPNs, regions and cloud hosts are blocked).",
+        status=status,
+        retry_after=retry_after,
+    )
+
+
 def rate_limited(code: int | None, status: int | None, retry_after: float | None) -> Problem:
     """429 / -1003: the IP's request weight is used up."""
     wait = _wait_text(retry_after, "Wait a minute")
@@ -274,38 +326,7 @@ def server_error(code: int | None, status: int | None, *, order: bool = False) -
     )
 
 
-def filter_failure(code: int | None, status: int | None, text: str) -> Problem:
-    """-1013: an exchangeInfo filter refused the order."""
-    name = text.split(":", 1)[1].strip() if ":" in text else echo(text)
-    return Problem(
-        ProblemKind.FILTER_FAILURE,
-        f"Binance rejected the test order's price or size (filter {echo(name)}).",
-        "Nothing was traded. Try again in a minute (prices move); if it repeats, skip the "
-        "order test and use the read test instead.",
-        code=code,
-        status=status,
-    )
-
-
-def order_rejected(code: int | None, status: int | None, text: str) -> Problem:
-    """-2010 / -2011: the matching engine refused the order or the cancel."""
-    lower = text.lower()
-    if "insufficient balance" in lower:
-        message = "Binance rejected the test order: the account doesn't have enough free funds."
-        fix = "Move a little of the quote asset (e.g. 6 USDT) to the Spot wallet, then retry."
-    elif "immediately match" in lower:
-        message = "Binance rejected the test order because it would have traded at once."
-        fix = "Nothing was traded. Try again: the wizard prices it further from the market."
-    elif code == -2011:
-        message = f"Binance couldn't cancel the order: {echo(text) or 'unknown order'}."
-        fix = "Look at Open Orders in Binance and cancel any order starting with 'bkw-probe-'."
-    else:
-        message = f"Binance rejected the order: {echo(text) or 'no reason given'}."
-        fix = "Nothing was traded. Check the account can trade spot, then try again."
-    return Problem(ProblemKind.ORDER_REJECTED, message, fix, code=code, status=status)
-
-
-def non_json(status: int | None) -> Problem:
+def non_json(status: int | None, retry_after: float | None = None) -> Problem:
     """An HTML (non-JSON) answer: WAF, restricted region or wrong URL, not the key."""
     if status == 451:
         return Problem(
@@ -316,13 +337,7 @@ def non_json(status: int | None) -> Problem:
             status=status,
         )
     if status == 403:
-        return Problem(
-            ProblemKind.REGION_BLOCKED,
-            "Binance's firewall blocked the request (HTTP 403). This isn't about your key.",
-            "Wait a few minutes; if it persists, try from another network (some VPNs, "
-            "regions and cloud hosts are blocked).",
-            status=status,
-        )
+        return waf_blocked(status, retry_after if retry_after is not None else WAF_COOL_DOWN)
     if status == 404:
         return Problem(
             ProblemKind.NOT_FOUND,

@@ -50,8 +50,12 @@ class KeyPermissions:
     Each flag is ``True``/``False`` when known and ``None`` when the exchange
     could not tell (a probed environment, or a field Binance left out).
     ``confirmed`` is True only when the flags came from ``apiRestrictions``.
-    ``unknown_enabled`` lists ``enable*``/``permits*`` fields this version does
-    not know that were true: the policy treats them as unwanted permissions.
+    ``unknown_enabled`` lists every permission-looking field this version could
+    not understand — an unknown ``enable*``/``permit*`` name whose value isn't
+    plainly off, or a known name with a value that isn't a boolean: each is
+    "unknown, treated as on", and the policy blocks on it. ``key_type`` is the
+    key's signing type when the gateway knows it (FIX permissions exist only
+    on Ed25519 keys).
     """
 
     confirmed: bool
@@ -70,6 +74,7 @@ class KeyPermissions:
     ip_restricted: bool | None = None
     created_at: datetime | None = None
     trading_expires_at: datetime | None = None
+    key_type: KeyType | None = None
 
     def as_dict(self) -> dict[str, object]:
         """JSON-friendly form (datetimes as ISO 8601 strings)."""
@@ -134,6 +139,10 @@ class Problem:
     ``code`` is Binance's error code when there was one; ``status`` the HTTP
     status. Messages never contain the secret or a signature, and are one line
     of printable text (:func:`wizard.text.printable`).
+    ``passed_key_check`` is True only for the refusals Binance documents as
+    coming after the key's permission check (a price or size filter, "Order
+    would immediately match and take.", insufficient balance): only those
+    show an order got past the key; every other refusal proves nothing.
     """
 
     kind: ProblemKind
@@ -142,6 +151,7 @@ class Problem:
     code: int | None = None
     status: int | None = None
     retry_after: float | None = None
+    passed_key_check: bool = False
 
     def __post_init__(self) -> None:
         # Messages quote the server (its msg, a Location): whatever built this
@@ -195,6 +205,15 @@ class OrderProbe:
     seen_open: bool
     cancelled: bool
     seen_gone: bool
+    # The order's real end: CANCELED, or FILLED / PARTIALLY_FILLED when the market
+    # reached it before the cancel (a resting post-only order is an ordinary bid).
+    final_status: str = "CANCELED"
+    filled_quantity: Decimal = Decimal(0)
+
+    @property
+    def filled(self) -> bool:
+        """True when any of the order traded."""
+        return self.filled_quantity > 0 or self.final_status in ("FILLED", "PARTIALLY_FILLED")
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 Binance adds, renames and drops fields without notice, so every reader here
 takes what it recognises, ignores the rest, and reports "unknown" (``None``)
-instead of guessing. The one exception leans safe: an unknown ``enable*`` or
-``permits*`` flag that is true is reported, so the policy can object to it.
+instead of guessing. Permission-looking fields lean safe: any ``enable*`` /
+``permit*`` field that isn't understood — an unknown name whose value isn't
+plainly off, or a known name whose value isn't a boolean — is reported in
+``unknown_enabled`` ("unknown, treated as on"), and the policy blocks on it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from wizard.exchange.model import RESTRICTION_FIELDS, AccountFacts, Balance, KeyPermissions
 from wizard.text import printable
 
-_UNKNOWN_FLAG_PREFIXES = ("enable", "permits")
+_PERMISSION_PREFIXES = ("enable", "permit")  # compared in lower case: "permitsX", "EnableY"
 
 
 class UnexpectedAnswer(ValueError):
@@ -32,10 +34,10 @@ def parse_restrictions(data: Any) -> KeyPermissions:
     for name, value in data.items():
         if name in RESTRICTION_FIELDS:
             flags[RESTRICTION_FIELDS[name]] = as_bool(value)
-        elif isinstance(name, str) and name.startswith(_UNKNOWN_FLAG_PREFIXES):
-            # Anything we can't name but the exchange says is on counts as unwanted.
-            if as_bool(value) is True:
-                unknown.append(printable(name, limit=60))  # a field name, shown as is: clean it
+            if as_bool(value) is None:  # "maybe", null, {...}: unknown, treated as on
+                unknown.append(name)
+        elif looks_like_permission(name) and not plainly_off(value):
+            unknown.append(printable(name, limit=60))  # a field name, shown as is: clean it
     return KeyPermissions(
         confirmed=True,
         unknown_enabled=tuple(sorted(unknown)),
@@ -44,6 +46,22 @@ def parse_restrictions(data: Any) -> KeyPermissions:
         trading_expires_at=ms_to_datetime(data.get("tradingAuthorityExpirationTime")),
         **flags,
     )
+
+
+def looks_like_permission(name: object) -> bool:
+    """``enable*`` / ``permit*`` field names, whatever their case."""
+    return isinstance(name, str) and name.lower().startswith(_PERMISSION_PREFIXES)
+
+
+def plainly_off(value: Any) -> bool:
+    """False, 0, null or "false": the only values an unknown permission may have to pass."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("false", "0")
+    if isinstance(value, bool) or value is None:
+        return value is not True
+    if isinstance(value, (int, float)):
+        return value == 0
+    return False  # objects, lists: not understood, so not off
 
 
 def parse_user_assets(data: Any) -> list[Balance]:

@@ -25,8 +25,10 @@ from wizard.exchange.model import (
     ProblemKind,
     ProbeReport,
 )
+from wizard.exchange.order_messages import invalid_symbol, symbol_not_permitted
 from wizard.exchange.orders import PlannedOrder, PlanError, plan_probe_order, plain
-from wizard.exchange.parse import UnexpectedAnswer, order_ids_of
+from wizard.exchange.symbols import account_may_trade
+from wizard.exchange.parse import UnexpectedAnswer, decimal_or_zero, order_ids_of
 from wizard.exchange.transport import unexpected_answer
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ _EXCHANGE_DOWN = frozenset(
 _REFUSED = frozenset(
     {ProblemKind.PERMISSION_MISSING, ProblemKind.KEY_REJECTED, ProblemKind.IP_NOT_ALLOWED}
 )
-_PAST_KEY_CHECK = frozenset({ProblemKind.FILTER_FAILURE, ProblemKind.ORDER_REJECTED})
+_ORDER_REFUSALS = frozenset({ProblemKind.FILTER_FAILURE, ProblemKind.ORDER_REJECTED})
 # The refusal probe's order: post-only BUY of a sliver at 0.01. It is only ever
 # sent to order/test (validated, never executed), and even as a real order it
 # could not fill or cost more than a fraction of a cent. Its price or size may
@@ -68,7 +70,7 @@ class TradeRefusal:
     problem: Problem | None = None
 
 
-async def trade_refusal(gw: Gateway, symbol: str) -> TradeRefusal:
+async def trade_refusal(gw: Gateway, symbol: str, origin: str = "") -> TradeRefusal:
     """``POST /api/v3/order/test`` of :data:`REFUSAL_ORDER` (w1, no lookups); see
     :meth:`Gateway.trade_refusal_probe`."""
     problem = None
@@ -77,12 +79,19 @@ async def trade_refusal(gw: Gateway, symbol: str) -> TradeRefusal:
                         context="order")
     except ExchangeError as err:
         problem = err.problem
+    if problem is not None and problem.code == -1121:
+        problem = invalid_symbol(symbol, origin)
     if problem is None:
         return TradeRefusal(False, "The exchange accepted a test order (test orders are checked, "
                             "never executed): it did not refuse this key.")
-    if problem.kind in _PAST_KEY_CHECK:
+    if problem.passed_key_check:
         return TradeRefusal(False, "The exchange did not refuse this key: the test order passed the "
                             "key check and only its price or size was refused.", problem)
+    if problem.kind in _ORDER_REFUSALS:
+        # "This account may not place or cancel orders.", an account limit, a closed
+        # market...: refused, but not for this key, so no proof either way.
+        return TradeRefusal(False, "The exchange refused the test order for a reason that says "
+                            f"nothing about this key: {problem.message}", problem)
     if problem.kind is ProblemKind.KEY_REJECTED and not gw.signed_read_ok:
         # -2015 is "IP, key or permission": only a read can tell which (w1).
         problem = await explain_trade_refusal(gw, problem, symbol)
@@ -97,9 +106,9 @@ async def trade_refusal(gw: Gateway, symbol: str) -> TradeRefusal:
     raise ExchangeError(problem)
 
 
-async def test_order(gw: Gateway, symbol: str) -> None:
+async def test_order(gw: Gateway, symbol: str, origin: str = "") -> PlannedOrder:
     """``POST /api/v3/order/test`` of the planned probe order (validated, never sent)."""
-    order = await _plan(gw, symbol)
+    order = await _plan(gw, symbol, origin)
     problem = None
     try:
         await gw.signed("post", "order/test", data=_order_data(order))
@@ -109,6 +118,7 @@ async def test_order(gw: Gateway, symbol: str) -> None:
         if problem.kind is ProblemKind.FILTER_FAILURE:
             gw.forget_market(symbol)  # planned from stale rules? the next try reads them afresh
         raise ExchangeError(await explain_trade_refusal(gw, problem, symbol)) from None
+    return order
 
 
 async def probe_permissions(gw: Gateway, symbol: str = "BTCUSDT") -> KeyPermissions:
@@ -127,12 +137,13 @@ async def probe_permissions(gw: Gateway, symbol: str = "BTCUSDT") -> KeyPermissi
         can_trade=can_trade,
         notes=("A signed read worked: reading is enabled.", note),
     )
-    return KeyPermissions(confirmed=False, reading=True, spot_trading=can_trade)
+    return KeyPermissions(confirmed=False, reading=True, spot_trading=can_trade,
+                          key_type=gw.key_type)
 
 
-async def place_and_cancel(gw: Gateway, symbol: str) -> OrderProbe:
+async def place_and_cancel(gw: Gateway, symbol: str, origin: str = "") -> OrderProbe:
     """Place a post-only BUY far below the market, see it, cancel it, see it gone."""
-    order = await _plan(gw, symbol)
+    order = await _plan(gw, symbol, origin)
     rules = await gw.symbol_rules(symbol)
     free = await _free_balance(gw, rules.quote_asset)
     if free < order.notional:
@@ -165,10 +176,10 @@ async def _place_see_cancel(gw: Gateway, order: PlannedOrder, client_id: str) ->
         await _cancel_quietly(gw, symbol, {"origClientOrderId": client_id})
         raise ExchangeError(unexpected_answer("order"))
     seen_open = await _listed(gw, symbol, order_id)
-    cancelled = await _cancel(gw, order, order_id)
+    status, filled = await _cancel(gw, order, order_id)
     seen_gone = await _listed(gw, symbol, order_id) is False
     return OrderProbe(symbol, order_id, order.price, order.quantity, seen_open is True,
-                      cancelled, seen_gone)
+                      status == "CANCELED", seen_gone, status, filled)
 
 
 async def explain_trade_refusal(gw: Gateway, problem: Problem, symbol: str) -> Problem:
@@ -239,16 +250,21 @@ def _trading_verdict(problem: Problem | None) -> tuple[bool | None, str]:
         return True, "A test order was accepted: trading is enabled."
     if problem.kind in _REFUSED:
         return False, "A test order was refused for this key: trading is not enabled."
-    if problem.kind in (ProblemKind.FILTER_FAILURE, ProblemKind.ORDER_REJECTED):
+    if problem.passed_key_check:
         return True, "A test order got past the key check (only its price or size was refused)."
+    # -2010 "This account may not place or cancel orders." and the like say nothing about the key.
     return None, f"The trading test was inconclusive: {problem.message}"
 
 
-async def _plan(gw: Gateway, symbol: str) -> PlannedOrder:
-    rules = await gw.symbol_rules(symbol)
-    avg = await gw.avg_price(symbol)
+async def _plan(gw: Gateway, symbol: str, origin: str = "") -> PlannedOrder:
+    rules = await gw.symbol_rules(symbol, origin)
+    account = gw.account_permissions()
+    if account is not None and rules.permission_sets and not account_may_trade(
+            rules.permission_sets, account):
+        raise ExchangeError(symbol_not_permitted(symbol, origin, account, rules.permission_sets))
+    market = await gw.market_price(symbol)
     try:
-        return plan_probe_order(rules, avg)
+        return plan_probe_order(rules, market)
     except PlanError as err:
         problem = plan_problem(str(err))
     raise ExchangeError(problem) from None
@@ -279,7 +295,13 @@ async def _placement_failed(gw: Gateway, problem: Problem, symbol: str, client_i
     return problem
 
 
-async def _cancel(gw: Gateway, order: PlannedOrder, order_id: int) -> bool:
+async def _cancel(gw: Gateway, order: PlannedOrder, order_id: int) -> tuple[str, Decimal]:
+    """Cancel; returns the order's real status and how much of it traded.
+
+    A resting LIMIT_MAKER is an ordinary bid: if the market fell to it, the
+    cancel answers CANCELED with some executedQty, or -2011 because it has
+    FILLED. Then ``GET /api/v3/order`` (w4) tells what really happened.
+    """
     problem, answer = None, None
     try:
         answer = await gw.signed("delete", "order", data={"symbol": order.symbol,
@@ -287,10 +309,22 @@ async def _cancel(gw: Gateway, order: PlannedOrder, order_id: int) -> bool:
     except ExchangeError as err:
         problem = err.problem
     if problem is None:
-        return not isinstance(answer, dict) or answer.get("status", "CANCELED") == "CANCELED"
-    if problem.code == -2011:  # "Unknown order": it's no longer open
-        return False
+        return _status_of(answer, "CANCELED")
+    if problem.code == -2011:  # no longer open: filled, or gone some other way
+        try:
+            return _status_of(await gw.signed("get", "order", data={
+                "symbol": order.symbol, "orderId": order_id}), "UNKNOWN")
+        except ExchangeError:
+            return "UNKNOWN", Decimal(0)
     raise ExchangeError(_still_open(order, order_id, problem)) from None
+
+
+def _status_of(answer: Any, default: str) -> tuple[str, Decimal]:
+    if not isinstance(answer, dict):
+        return default, Decimal(0)
+    status = answer.get("status")
+    return (status if isinstance(status, str) and status else default,
+            decimal_or_zero(answer.get("executedQty")))
 
 
 def _still_open(order: PlannedOrder, order_id: int, problem: Problem) -> Problem:
@@ -299,7 +333,8 @@ def _still_open(order: PlannedOrder, order_id: int, problem: Problem) -> Problem
         f"The test order {order_id} (BUY {order.quantity_text} {order.symbol} at "
         f"{order.price_text}) may still be open: cancelling it failed. {problem.message}",
         f"Cancel it in Binance under Open Orders (client id starting '{PROBE_PREFIX}'). "
-        "It is priced far below the market, so it won't fill meanwhile.",
+        "It is priced far below the market, but a resting order can still fill if the market "
+        "falls to it.",
         problem.code,
         problem.status,
         problem.retry_after,

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from wizard.exchange.errors import Context, is_transient, problem_from_exception
 from wizard.exchange.hostile import client_options, hostile_problem
-from wizard.exchange.messages import banned, clock_skew_problem, rate_limited
+from wizard.exchange.messages import banned, clock_skew_problem, rate_limited, waf_blocked
 from wizard.exchange.model import Environment, ExchangeError, KeyMaterial, Problem, ProblemKind
 from wizard.exchange.pacing import pacer_for
 from wizard.exchange.parse import UnexpectedAnswer, server_time_ms
@@ -145,6 +145,11 @@ class Transport:
         return self._key is not None
 
     @property
+    def key_type(self) -> str | None:
+        """"hmac" or "ed25519" (None without a key)."""
+        return self._key.key_type if self._key is not None else None
+
+    @property
     def api_key(self) -> str:
         """The API key (public half, not secret), or "" without a key."""
         return self._key.api_key if self._key is not None else ""
@@ -229,10 +234,9 @@ class Transport:
             finally:  # also on cancellation: the pacer must not count it in flight forever
                 self._note_weight(response)
                 pacer.answered(getattr(response, "headers", None), self.offset_ms)
-            if problem.kind in (ProblemKind.RATE_LIMITED, ProblemKind.BANNED):
-                # Every later request of this process waits it out; with no Retry-After,
-                # the rest of the minute (429) or Binance's shortest ban (418).
-                wait = problem.retry_after or (60.0 if problem.kind is ProblemKind.RATE_LIMITED else 120.0)
+            wait = cool_down_seconds(problem)
+            if wait is not None:
+                # Every later request of this process waits it out.
                 _COOL_DOWN[self.env.api_url] = (time.monotonic() + wait, problem)
             if problem.kind is ProblemKind.CLOCK_SKEW and signed:
                 if not resynced:
@@ -292,6 +296,22 @@ class Transport:
                 setattr(self, attr, int(value))
 
 
+def cool_down_seconds(problem: Problem) -> float | None:
+    """How long every request holds off after ``problem`` (None: not at all).
+
+    429/418 (with no Retry-After: the rest of the minute, or Binance's shortest
+    ban) and a WAF 403 hold every request off; -1015 limits the account's new
+    orders only, so reads go on.
+    """
+    if problem.code == -1015:
+        return None
+    if problem.kind in (ProblemKind.RATE_LIMITED, ProblemKind.BANNED):
+        return problem.retry_after or (60.0 if problem.kind is ProblemKind.RATE_LIMITED else 120.0)
+    if problem.kind is ProblemKind.REGION_BLOCKED and problem.status == 403:
+        return problem.retry_after or 120.0
+    return None
+
+
 def forget_cool_downs() -> None:
     """Drop every rate-limit/ban wait and pacing reading (tests: a new simulator may reuse
     an old one's port)."""
@@ -311,6 +331,8 @@ def cooling_down(api_url: str) -> Problem | None:
     if remaining <= 0:
         _COOL_DOWN.pop(api_url, None)
         return None
+    if problem.kind is ProblemKind.REGION_BLOCKED:
+        return waf_blocked(problem.status, remaining)
     build = banned if problem.kind is ProblemKind.BANNED else rate_limited
     return build(problem.code, problem.status, remaining)
 

@@ -126,17 +126,29 @@ class StepScreen(Screen[None]):
         """Last checks when Next is pressed; False stays on the screen."""
         return True
 
-    def refresh_state(self) -> None:
-        """Re-read the session and update the navigation bar and the key bar."""
-        self.refresh_bindings()
-        if not self.query("#nav"):
-            return  # the first screen's controls arrive after its first frame, then refresh
+    _nav_seen: tuple[bool, bool, str] | None = None
+
+    def refresh_state(self, *, typing: bool = False) -> None:
+        """Re-read the session and update the navigation bar and the key bar.
+
+        ``typing``: called after a pause in typing, when only Next/Back can have
+        changed; the key bar is then redrawn only if they did (a redraw
+        recomposes the Footer, 10-20 ms) and an unchanged status line is left
+        alone (``Static.update`` lays the whole screen out again).
+        """
         ok, why = self.can_go_next()
-        next_button = self.query_one("#next", Button)
-        next_button.disabled = not ok
-        self.query_one("#back", Button).display = self.can_go_back()
-        self.query_one("#nav-status", Static).update(why)
-        self._sync_key_bar()
+        state = (ok, self.can_go_back(), why)
+        if not typing or state[:2] != (self._nav_seen or (None, None))[:2]:
+            self.refresh_bindings()
+        if not self.query("#nav"):
+            self._nav_seen = None
+            return  # the first screen's controls arrive after its first frame, then refresh
+        if not (typing and state == self._nav_seen):
+            self._nav_seen = state
+            self.query_one("#next", Button).disabled = not ok
+            self.query_one("#back", Button).display = state[1]
+            self.query_one("#nav-status", Static).update(why)
+            self._sync_key_bar()
         self._run_queued_next()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -60,8 +60,9 @@ def permission_rows(intended: dict[str, bool], perms: KeyPermissions | None,
     lines = [header]
     for attr, wanted in intended.items():
         have = getattr(perms, attr) if perms is not None else None
-        if have is None and not wanted and attr.startswith("fix_"):
-            continue  # FIX settings Binance did not report: nothing to show
+        if attr.startswith("fix_") and ((have is None and not wanted) or (
+                perms is not None and perms.key_type == "hmac" and not have)):
+            continue  # not reported, or an HMAC key: FIX settings exist only on Ed25519 keys
         if have is None:
             mark, style = "?", "$warning"  # never shown as fine: not verified
         elif bool(have) == wanted:
@@ -73,7 +74,7 @@ def permission_rows(intended: dict[str, bool], perms: KeyPermissions | None,
                      f"[{style}]{mark} {_state(have)}[/]")
     if perms is not None and perms.unknown_enabled:
         names = escape(", ".join(perms.unknown_enabled))
-        lines.append(f"[$error]✗ also on, unknown to this wizard: {names}[/]")
+        lines.append(f"[$error]✗ unknown, treated as on: {names}[/]")
     return "\n".join(lines)
 
 

@@ -17,6 +17,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Input
 
+from wizard.widgets.steady_input import SteadyInput
+
 from wizard.parsing import InputError
 from wizard.secret import Secret
 
@@ -114,7 +116,7 @@ def looks_like_key_material(text: str) -> bool:
     return any(marker in compact for marker in _KEY_MARKERS)
 
 
-class KeyPathInput(Input):
+class KeyPathInput(SteadyInput):
     """The key file's path. A paste of the key itself is dropped: it would be shown on screen."""
 
     class KeyPasted(Message):

@@ -29,7 +29,9 @@ from wizard.secret import Secret
 from wizard.widgets.qr import QRCode
 from wizard.widgets.secret_input import SecretInput, clean_paste
 from wizard.widgets.sim_panel import SimApiPanel
+from wizard.widgets.debounce import Debouncer
 from wizard.widgets.status import Busy
+from wizard.widgets.steady_input import SteadyInput
 
 # What the key-type radio offers: an Ed25519 pair generated here, an Ed25519 key from the
 # user's own PEM file (both are session.key_type "ed25519"), or an HMAC key made by Binance.
@@ -48,7 +50,10 @@ class LabelScreen(StepScreen):
     #load-key-file { margin-top: 1; }
     """
 
+    _typing: Debouncer | None = None
+
     def compose_body(self) -> ComposeResult:
+        self._errors: dict[str, str] = {}
         env = self.session.env
         with Horizontal(id="mgmt"):
             with Vertical(id="mgmt-text"):
@@ -58,7 +63,7 @@ class LabelScreen(StepScreen):
                 yield Button("Copy address", id="copy-url", compact=True)
             yield QRCode(env.management_url, id="mgmt-qr")
         yield Static("Label", classes="section")
-        yield Input(id="label", placeholder="e.g. koinly-read-laptop-2026-01-31")
+        yield SteadyInput(id="label", placeholder="e.g. koinly-read-laptop-2026-01-31")
         yield Static(id="label-error", classes="error")
         yield Static(id="label-hint", classes="hint")
         yield Static("Key type", classes="section")
@@ -82,7 +87,7 @@ class LabelScreen(StepScreen):
             yield Static(id="ed25519-steps", classes="steps")
         yield Static(id="hmac-steps", classes="steps")
         yield Static("API key", classes="section")
-        yield Input(id="api-key", placeholder="paste the 64-character API key")
+        yield SteadyInput(id="api-key", placeholder="paste the 64-character API key")
         yield Static(id="api-key-error", classes="error")
         with Vertical(id="secret-box"):
             yield Static("Secret key", classes="section")
@@ -148,6 +153,19 @@ class LabelScreen(StepScreen):
         session = self.session
         session.permissions = session.verdict = session.account = None
 
+    def _typed(self) -> None:
+        """After each key of the API key or secret: the session is already up to date; what
+        only informs the user (simulator panel, navigation and key bar) runs at the first key
+        and once typing pauses (the label has its own pause: LABEL_SETTLE)."""
+        if self._typing is None:
+            self._typing = Debouncer(self, self._typing_paused)
+        self._typing.poke()
+
+    def _typing_paused(self) -> None:
+        if self.wizard.is_demo:
+            self._sync_sim_panel()
+        self.refresh_state(typing=True)
+
     @on(Input.Changed, "#label")
     def _label_changed(self, event: Input.Changed) -> None:
         self.session.label = event.value
@@ -181,9 +199,7 @@ class LabelScreen(StepScreen):
             self.session.api_key = event.value.strip()
             self._key_changed()
         self._set_error("#api-key-error", self._same_as_old_key() or "")
-        if self.wizard.is_demo:
-            self._sync_sim_panel()
-        self.refresh_state()
+        self._typed()
 
     @on(Input.Changed, "#secret")
     def _secret_changed(self, event: Input.Changed) -> None:
@@ -195,7 +211,7 @@ class LabelScreen(StepScreen):
             self.session.secret = new
             self._key_changed()
         self._set_error("#secret-error", "")
-        self.refresh_state()
+        self._typed()
 
     @on(Input.Changed, "#key-file")
     def _key_file_edited(self, event: Input.Changed) -> None:
@@ -339,6 +355,9 @@ class LabelScreen(StepScreen):
 
     def _set_error(self, selector: str, text: str) -> None:
         """Show ``text`` under a field (hidden when empty, so the form does not gap)."""
+        if self._errors.get(selector) == text:
+            return  # typing clears an error on every key: only the first clear does anything
+        self._errors[selector] = text
         error = self.query_one(selector, Static)
         error.update(escape(text))
         error.display = bool(text)

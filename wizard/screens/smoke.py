@@ -7,6 +7,8 @@ post-only order that cannot fill is placed, seen, cancelled and seen gone.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +17,8 @@ from textual.markup import escape
 from textual.widgets import Button, DataTable, Static
 
 from wizard.exchange.model import ExchangeError, OrderProbe, Problem, ProblemKind
+from wizard.exchange.orders import PlannedOrder
+from wizard.exchange.symbols import TestSymbol, choose_test_symbol
 from wizard.messages import BalancesRead, ExchangeFailed, OrderProbed, TestOrderPlaced, TestOrderRefused
 from wizard.screens.base import StepScreen
 from wizard.screens.dialogs import ConfirmDialog
@@ -28,11 +32,18 @@ def probe_lines(probe: OrderProbe) -> list[str]:
     def mark(ok: bool) -> str:
         return "[$success]✓[/]" if ok else "[$error]✗[/]"
 
+    cancelled = f"{mark(probe.cancelled)} Cancelled"
+    if probe.filled:
+        cancelled = (f"{mark(False)} The market reached the order before the cancel: it is "
+                     f"{escape(probe.final_status)}, {probe.filled_quantity.normalize():f} "
+                     f"{escape(probe.symbol)} bought")
+    elif not probe.cancelled:
+        cancelled += f" — Binance reports the order as {escape(probe.final_status)}"
     return [
         f"{mark(True)} Placed order {probe.order_id}: LIMIT_MAKER BUY {probe.quantity} {escape(probe.symbol)} "
-        f"at {probe.price} (below the market: it cannot fill)",
+        f"at {probe.price} (far below the market: post-only can't fill when placed)",
         f"{mark(probe.seen_open)} Seen in open orders",
-        f"{mark(probe.cancelled)} Cancelled",
+        cancelled,
         f"{mark(probe.seen_gone)} Seen gone from open orders",
     ]
 
@@ -49,11 +60,19 @@ class SmokeTestScreen(StepScreen):
         super().__init__()
         self._lines: list[str] = []
         self._probe_done = False
+        self._planned: PlannedOrder | None = None  # the accepted test order: its value
+        self._choice: TestSymbol | None = None  # the test market, and why
 
     @property
     def symbol(self) -> str:
-        """The market the test order uses."""
+        """The market the test order uses (chosen once the balances are read)."""
+        if self._choice is not None:
+            return self._choice.symbol
         return getattr(self.session.profile, "test_symbol", None) or "BTCUSDT"
+
+    @property
+    def _origin(self) -> str:
+        return self._choice.origin if self._choice is not None else ""
 
     @property
     def probe_required(self) -> bool:
@@ -73,7 +92,8 @@ class SmokeTestScreen(StepScreen):
     def setup(self) -> None:
         spot = self.session.purpose == "spot"
         intro = ("Using the copy stored in the keyring: read the balances, then send a test order "
-                 f"for {self.symbol} that the exchange checks but never executes."
+                 "that the exchange checks but never executes, on a market paid in an asset you "
+                 "hold (or the profile's \\[test] symbol)."
                  if spot else
                  "Using the copy stored in the keyring: read the balances, then try a test order, "
                  "which the exchange must refuse — proof this key cannot trade.")
@@ -112,20 +132,24 @@ class SmokeTestScreen(StepScreen):
         try:
             async with await self.bounded(self._stored_gateway()) as gateway:
                 doing = "reading balances"
-                self.post_message(BalancesRead(await self.bounded(gateway.balances())))
+                balances = await self.bounded(gateway.balances())
+                self._choice = choose_test_symbol(
+                    balances, getattr(self.session.profile, "test_symbol", None))
+                self.post_message(BalancesRead(balances))
                 doing = "sending a test order"
                 if self.session.purpose == "read":
                     # One order/test (w1), no exchangeInfo/avgPrice: the refusal is the proof.
-                    refusal = await self.bounded(gateway.trade_refusal_probe(self.symbol))
+                    refusal = await self.bounded(gateway.trade_refusal_probe(
+                        self.symbol, origin=self._origin))
                     self.post_message(TestOrderRefused(refusal.problem) if refusal.refused
                                       else TestOrderPlaced())
                     return
                 try:
-                    await self.bounded(gateway.test_order(self.symbol))
+                    order = await self.bounded(gateway.test_order(self.symbol, origin=self._origin))
                 except ExchangeError as exc:
                     self.post_message(TestOrderRefused(exc.problem))
                 else:
-                    self.post_message(TestOrderPlaced())
+                    self.post_message(TestOrderPlaced(order))
         except Exception as exc:  # noqa: BLE001 - shown with Retry
             self.post_message(ExchangeFailed(self._problem(exc, doing), "test"))
 
@@ -144,11 +168,14 @@ class SmokeTestScreen(StepScreen):
         table.display = bool(message.balances)
         count = len(message.balances)
         self._lines.append(f"[$success]✓[/] Balances read with the stored key ({count} asset(s) with a balance).")
+        if self._choice is not None and self.session.purpose == "spot":
+            self._lines.append(f"  Test market: {escape(self._choice.reason)}")
         self.query_one(Busy).start("Sending a test order…")
         self._show()
 
     def on_test_order_placed(self, message: TestOrderPlaced) -> None:
         self.query_one(Busy).stop()
+        self._planned = message.order
         if self.session.purpose == "spot":
             self._lines.append(f"[$success]✓[/] Test order for {escape(self.symbol)} accepted (test orders "
                                "are checked by the exchange but never executed).")
@@ -199,8 +226,10 @@ class SmokeTestScreen(StepScreen):
     @on(Button.Pressed, "#probe")
     def _ask_probe(self) -> None:
         question = (f"Place a post-only LIMIT_MAKER BUY of {self.symbol} for the smallest amount the "
-                    "exchange allows (about 5 USDT), priced below the market so it cannot fill, then cancel "
-                    "it at once? It shows briefly in your open orders. Nothing else on the account changes.")
+                    f"exchange allows ({self._order_value()}), priced far below the market, then cancel "
+                    "it at once? It shows briefly in your open orders. Post-only means it can't fill "
+                    "when placed; while it rests it is an ordinary bid, and would buy only if the "
+                    "market fell to it before the cancel.")
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -211,12 +240,21 @@ class SmokeTestScreen(StepScreen):
         self.app.push_screen(ConfirmDialog("Place a visible test order?", question, yes="Place and cancel",
                                            no="Not now"), answered)
 
+    def _order_value(self) -> str:
+        """"about 0.00017 BTC"-style: the tested order's value in its quote asset."""
+        order = self._planned
+        if order is None or not order.quote_asset:
+            return "the symbol's minimum order value"
+        value = order.notional.quantize(Decimal("0.01")) if order.notional >= 1 else order.notional
+        return f"about {value.normalize():f} {escape(order.quote_asset)}"
+
     @work(exclusive=True, group="smoke")
     async def place_probe(self) -> None:
         """place_and_cancel_probe with the stored key."""
         try:
             async with await self.bounded(self._stored_gateway()) as gateway:
-                probe = await self.bounded(gateway.place_and_cancel_probe(self.symbol))
+                probe = await self.bounded(gateway.place_and_cancel_probe(
+                    self.symbol, origin=self._origin))
         except Exception as exc:  # noqa: BLE001 - shown with Retry
             self.post_message(ExchangeFailed(self._problem(exc, "placing the visible order"), "probe"))
             return
@@ -227,7 +265,14 @@ class SmokeTestScreen(StepScreen):
         probe = message.probe
         self._lines.extend(probe_lines(probe))
         self._probe_done = probe.seen_open and probe.cancelled and probe.seen_gone
-        if not probe.seen_gone:
+        if probe.filled:
+            self.query_one(ProblemBox).show_problem(
+                "The test order traded", f"Order {probe.order_id} is {probe.final_status}: "
+                f"{probe.filled_quantity.normalize():f} {probe.symbol} was bought at {probe.price} "
+                "before the cancel reached it.",
+                "Nothing is wrong with the key. Look at the order in Binance → Orders → Order "
+                "History; sell what was bought if you don't want it.", warning=True)
+        elif not probe.seen_gone:
             self.query_one(ProblemBox).show_problem(
                 "The order may still be open", f"Order {probe.order_id} was not seen gone.",
                 f"Open Binance → Orders → Open Orders and cancel order {probe.order_id}.", warning=True)

@@ -172,10 +172,9 @@ class StoreScreen(StepScreen):
     @work(exclusive=True, group="store")
     async def store_key(self) -> None:
         """Store → read back → signed call with the read-back copy → registry. Undo on failure."""
+        from wizard.adding import LabelBusy, LabelTaken, NewLabel
         from wizard.policy import evaluate_permissions
         from wizard.vault import StoredKey
-
-        from wizard.adding import LabelBusy, LabelTaken, NewLabel
 
         wizard, session = self.wizard, self.session
         vault, label, key = wizard.vault(), session.label, session.key_material()
@@ -190,10 +189,14 @@ class StoreScreen(StepScreen):
                 claim = NewLabel(wizard.services.registry, vault, self._record(session.permissions, vault))
                 try:
                     await claim.__aenter__()
-                except (LabelTaken, LabelBusy) as taken:
+                except LabelBusy as busy:  # another wizard or `add` is storing this label now
+                    claim = None
+                    self.post_message(StoreFailed(str(busy), "Wait for it to finish and press Store again, "
+                                                  "or Go Back to step 2 and choose another label."))
+                    return
+                except LabelTaken:
                     claim = None
                     self.post_message(StoreFailed(
-                        f"{taken} (in the wizard's registry)" if isinstance(taken, LabelBusy) else
                         f"A key labelled {label!r} is already managed by the wizard.",
                         f"Go Back to step 2 and choose another label, or replace that key with "
                         f"`binance-key-wizard rotate {label}`."))

@@ -1,8 +1,10 @@
 """The admin route: ``/_sim/...`` JSON that mirrors SimExchange's Python API.
 
 It lets a script drive a ``binance-key-wizard sim`` process from outside
-("the user deleted the old key in Binance"). It is unauthenticated, so it
-answers loopback callers only; it is never faulted, weighed or logged.
+("the user deleted the old key in Binance"). It answers loopback callers that
+send this run's token (``X-Sim-Token``, printed by ``sim --json``), with the
+simulator's own Host, no foreign Origin and JSON bodies; values are range
+checked (see :mod:`wizard.sim.admin_guard`). It is never faulted, weighed or logged.
 
 Routes (``{ref}`` is an API key or a key name):
   GET    /_sim/state                       base URL, client IP, weight, faults
@@ -29,12 +31,13 @@ Routes (``{ref}`` is an API key or a key name):
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
+
+from wizard.sim import admin_guard as guard
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -50,15 +53,14 @@ def _reply(body: object, status: int = 200) -> web.Response:
 
 
 def admin(handler: Callable[[web.Request, Any, dict[str, Any]], object]) -> Handler:
-    """Wrap a handler: loopback only, JSON in and out, errors as 400/404 JSON."""
+    """Wrap a handler: loopback, Host, Origin and token checked; JSON in and out,
+    errors as 4xx JSON."""
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
-            loopback = ipaddress.ip_address(request.remote or "").is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            return _reply({"error": "the simulator's admin route answers loopback callers only"}, 403)
+            guard.check_caller(request, _sim(request).admin_token)
+        except guard.Refused as refused:
+            return _reply({"error": str(refused)}, refused.status)
         body: dict[str, Any] = {}
         if request.body_exists:
             try:
@@ -101,9 +103,7 @@ def list_keys(_request: web.Request, sim: Any, _body: dict[str, Any]) -> object:
 
 def create_key(_request: web.Request, sim: Any, body: dict[str, Any]) -> object:
     """POST /_sim/keys."""
-    if "label" not in body:
-        raise ValueError("label is required")
-    return sim.create_key(**body).as_json()
+    return sim.create_key(**guard.create_key_args(body)).as_json()
 
 
 def get_key(request: web.Request, sim: Any, _body: dict[str, Any]) -> object:
@@ -120,7 +120,8 @@ def delete_key(request: web.Request, sim: Any, _body: dict[str, Any]) -> object:
 def set_permissions(request: web.Request, sim: Any, body: dict[str, Any]) -> object:
     """POST /_sim/keys/{ref}/permissions: several fields at once."""
     ref = request.match_info["ref"]
-    for field, value in body.items():
+    checked = {field: guard.permission_value(field, value) for field, value in body.items()}
+    for field, value in checked.items():
         sim.set_permission(ref, field, value)
     return _key_json(sim, ref)
 
@@ -129,8 +130,8 @@ def set_ip_allowlist(request: web.Request, sim: Any, body: dict[str, Any]) -> ob
     """PUT /_sim/keys/{ref}/ip_allowlist."""
     ref = request.match_info["ref"]
     ips = body.get("ip_allowlist")
-    if not isinstance(ips, list):
-        raise ValueError("ip_allowlist must be a list")
+    if not isinstance(ips, list) or len(ips) > 100 or not all(isinstance(ip, str) for ip in ips):
+        raise ValueError("ip_allowlist must be a list of at most 100 addresses")
     sim.set_ip_allowlist(ref, ips)
     return _key_json(sim, ref)
 
@@ -145,7 +146,10 @@ def get_balances(request: web.Request, sim: Any, _body: dict[str, Any]) -> objec
 
 def set_balance(request: web.Request, sim: Any, body: dict[str, Any]) -> object:
     """POST /_sim/keys/{ref}/balances."""
-    sim.set_balance(request.match_info["ref"], str(body["asset"]), str(body["free"]))
+    asset = guard.optional_text(body.get("asset"), "asset", limit=20)
+    if not asset:
+        raise ValueError("asset is required (text)")
+    sim.set_balance(request.match_info["ref"], asset, guard.amount(body.get("free"), "free"))
     return get_balances(request, sim, body)
 
 
@@ -157,28 +161,40 @@ def get_orders(request: web.Request, sim: Any, _body: dict[str, Any]) -> object:
 def set_account(request: web.Request, sim: Any, body: dict[str, Any]) -> object:
     """POST /_sim/keys/{ref}/account."""
     ref = request.match_info["ref"]
-    sim.set_account_status(ref, status=body.get("status"), trading_locked=body.get("trading_locked"))
-    if "withdraw_addresses" in body:
-        sim.set_withdraw_addresses(ref, list(body["withdraw_addresses"]))
+    status = guard.optional_text(body.get("status"), "status", limit=64)
+    locked = guard.optional_bool(body.get("trading_locked"), "trading_locked")
+    addresses = body.get("withdraw_addresses")
+    if addresses is not None and (not isinstance(addresses, list) or len(addresses) > 200
+                                  or not all(isinstance(a, dict) for a in addresses)):
+        raise ValueError("withdraw_addresses must be a list of at most 200 objects")
+    sim.set_account_status(ref, status=status, trading_locked=locked)
+    if addresses is not None:
+        sim.set_withdraw_addresses(ref, addresses)
     return None
 
 
 QUEUED = ("fail_next", "html_error", "geo_block", "drop_next")
+MAX_SKEW_MS = 7 * 86_400_000  # a week off: far past any -1021, still a real timestamp
+MAX_BAN_S = 3 * 86_400  # Binance's longest ban
 
 
 def set_faults(_request: web.Request, sim: Any, body: dict[str, Any]) -> object:
     """POST /_sim/faults."""
     faults = sim.faults
-    if "latency" in body:
-        faults.latency = float(body["latency"])
-    if "clock_skew_ms" in body:
-        faults.clock_skew_ms = int(body["clock_skew_ms"])
-    if "ban_for" in body:
-        faults.ban_for(float(body["ban_for"]))
-    for name in QUEUED:
-        if name in body:
-            spec = dict(body[name])
-            getattr(faults, name)(**spec)
+    # Everything is checked before anything changes: a 400 leaves the faults as they were.
+    latency = guard.number(body, "latency", 0, 60) if "latency" in body else None
+    skew = guard.number(body, "clock_skew_ms", -MAX_SKEW_MS, MAX_SKEW_MS, integer=True) \
+        if "clock_skew_ms" in body else None
+    ban = guard.number(body, "ban_for", 0, MAX_BAN_S) if "ban_for" in body else None
+    specs = {name: guard.queued_spec(name, body[name]) for name in QUEUED if name in body}
+    if latency is not None:
+        faults.latency = latency
+    if skew is not None:
+        faults.clock_skew_ms = int(skew)
+    if ban is not None:
+        faults.ban_for(ban)
+    for name, spec in specs.items():
+        getattr(faults, name)(**spec)
     return faults.snapshot()
 
 
@@ -195,7 +211,7 @@ def reset_faults(_request: web.Request, sim: Any, _body: dict[str, Any]) -> obje
 
 def set_client_ip(_request: web.Request, sim: Any, body: dict[str, Any]) -> object:
     """POST /_sim/client_ip."""
-    sim.client_ip = body.get("client_ip")
+    sim.client_ip = guard.optional_text(body.get("client_ip"), "client_ip", limit=45)  # the setter parses it
     return {"client_ip": sim.client_ip}
 
 
@@ -213,7 +229,7 @@ def clear_log(_request: web.Request, sim: Any, _body: dict[str, Any]) -> object:
 def set_weight(_request: web.Request, sim: Any, body: dict[str, Any]) -> object:
     """POST /_sim/weight."""
     if "limit" in body:
-        sim.weight_limit = int(body["limit"])
+        sim.weight_limit = int(guard.number(body, "limit", 1, 10_000_000, integer=True))
     if body.get("reset"):
         sim.reset_weight()
     return {"used_weight": sim.used_weight, "weight_limit": sim.weight_limit}
@@ -221,8 +237,9 @@ def set_weight(_request: web.Request, sim: Any, body: dict[str, Any]) -> object:
 
 def set_market(request: web.Request, sim: Any, body: dict[str, Any]) -> object:
     """POST /_sim/market/{symbol}."""
-    sim.set_market(request.match_info["symbol"], bid=body.get("bid"), ask=body.get("ask"),
-                   avg_price=body.get("avg_price"))
+    prices = {name: guard.amount(body[name], name) for name in ("bid", "ask", "avg_price")
+              if body.get(name) is not None}
+    sim.set_market(request.match_info["symbol"], **prices)
     return sim.market[request.match_info["symbol"]].book_ticker()
 
 

@@ -1,8 +1,8 @@
 """``binance-key-wizard sim``: run the simulated exchange in the foreground.
 
-With ``--json`` the first line on stdout is one JSON object (base URL and
-every key with its simulated credentials) so a script or test can read it and
-start talking; otherwise a short human summary. Serves until SIGINT/SIGTERM,
+With ``--json`` the first line on stdout is one JSON object (base URL, the
+admin routes' token and every key with its simulated credentials) so a script
+or test can read it and start talking; otherwise a short human summary. Serves until SIGINT/SIGTERM,
 then exits 0.
 """
 
@@ -25,6 +25,7 @@ def summary(sim: SimExchange, base_url: str) -> str:
         f"Simulated Binance exchange listening on {base_url}",
         f"  use it with:  binance-key-wizard --base-url {base_url}",
         f"  admin route:  {base_url}/_sim/state  (loopback only; see wizard/sim/admin.py)",
+        f"  admin token:  {sim.admin_token}  (send it as the X-Sim-Token header)",
         "",
         "Preset keys (simulated credentials: they work only against this simulator):",
     ]
@@ -49,7 +50,8 @@ async def serve(sim: SimExchange, port: int, as_json: bool) -> None:
     """Start, announce, and wait for SIGINT/SIGTERM."""
     base_url = await sim.start(port=port)
     if as_json:
-        payload = {"base_url": base_url, "keys": [key.as_json() for key in sim.keys.values()]}
+        payload = {"base_url": base_url, "admin_token": sim.admin_token,
+                   "keys": [key.as_json() for key in sim.keys.values()]}
         print(json.dumps(payload), flush=True)
     else:
         print(summary(sim, base_url), flush=True)

@@ -18,14 +18,22 @@ MSG_TS_OLD = "Timestamp for this request is outside of the recvWindow."
 MSG_RECV_WINDOW = "recvWindow must be less than 60000"
 MSG_WOULD_MATCH = "Order would immediately match and take."
 MSG_INSUFFICIENT = "Account has insufficient balance for requested action."
+MSG_ACCOUNT_MAY_NOT_TRADE = "This account may not place or cancel orders."
+MSG_ACTION_DISABLED = "This action is disabled on this account."
+MSG_REST_TRADING_OFF = "Rest API trading is not enabled."
+MSG_SYMBOL_NOT_PERMITTED = "This symbol is not permitted for this account."
+MSG_MARKET_CLOSED = "Market is closed."
 MSG_UNKNOWN_ORDER = "Unknown order sent."
 MSG_NO_ORDER = "Order does not exist."
 MSG_INVALID_SYMBOL = "Invalid symbol."
+MSG_NO_REFERENCE_PRICE = "This symbol doesn't have a reference price."
 MSG_INTERNAL = "Internal error; unable to process your request. Please try again."
 MSG_TOO_MUCH_WEIGHT = (
     "Too much request weight used; current limit is {limit} request weight per 1 MINUTE. "
     "Please use WebSocket Streams for live updates to avoid polling the API."
 )
+MSG_TOO_MANY_ORDERS = "Too many new orders; current limit is {limit} orders per {interval}."
+MSG_BUSY = "Server is currently overloaded with other requests. Please try again in a few minutes."
 MSG_BANNED = (
     "Way too much request weight used; IP banned until {until}. "
     "Please use WebSocket Streams for live updates to avoid bans."
@@ -45,6 +53,7 @@ class BinanceError(Exception):
         self.code = code
         self.msg = msg
         self.status = status
+        self.headers: dict[str, str] = {}  # e.g. Retry-After on a 429
 
     def body(self) -> dict[str, object]:
         """The JSON body Binance sends."""

@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import random
+import secrets
 import threading
 import time
 from decimal import Decimal
 from typing import Any, Literal
 
-from wizard.exchange.model import Balance
 from wizard.sim.faults import Faults
 from wizard.sim.keys import KWARG_FIELDS, SimKey, build_key, random_token
-from wizard.sim.market import SymbolSpec, default_symbols
-from wizard.sim.state import Account, LogEntry, WeightCounter
+from wizard.sim.market import SymbolSpec
+from wizard.sim.symbols import default_symbols
+from wizard.sim.limits import RateLimits
+from wizard.sim.state import Account, LogEntry, SimBalance
 
 DAY_MS = 86_400_000
 START_BALANCES = {"USDT": Decimal("100"), "BTC": Decimal("0.0015")}
@@ -53,16 +55,22 @@ class SimExchange:
     def __init__(self, *, seed: int | str | None = None, weight_limit: int = 6000,
                  presets: bool = True, weight_window_s: int = 60) -> None:
         self._lock = threading.RLock()
+        # The /_sim admin routes' per-run token (X-Sim-Token); never derived from ``seed``.
+        self.admin_token: str = secrets.token_urlsafe(24)
         self._rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
         self.faults = Faults()
-        self.weight_limit = weight_limit
+        self.limits = RateLimits(weight_limit, weight_window_s * 1000)
+        # False: the REST server refuses TRADE requests (-2010 "Rest API trading is not enabled.").
+        self.rest_trading = True
+        # Called (under the lock) with each order that comes to rest: a test can
+        # move the market onto it, e.g. ``lambda o: sim.fill_order(key, o.order_id)``.
+        self.on_order_placed: Any = None
         self.market: dict[str, SymbolSpec] = default_symbols()
         self._client_ip: str | None = None
         self._keys: dict[str, SimKey] = {}
         self._by_api_key: dict[str, SimKey] = {}
         self._accounts: dict[str, Account] = {}
         self._log_entries: list[LogEntry] = []
-        self._weights = WeightCounter(weight_window_s * 1000)
         self._next_order_id = 4_000_001 + self._rng.randrange(100_000)
         self._next_uid = 350_000_000 + self._rng.randrange(1_000_000)
         self._runner: Any = None
@@ -185,11 +193,11 @@ class SimExchange:
     def _account(self, api_key: str) -> Account:
         return self._accounts[self.key(api_key).api_key]
 
-    def balances(self, api_key: str) -> dict[str, Balance]:
+    def balances(self, api_key: str) -> dict[str, SimBalance]:
         """The key's account balances by asset (free and locked)."""
         with self._lock:
             return {
-                asset: Balance(asset, free, locked)
+                asset: SimBalance(asset, free, locked)
                 for asset, (free, locked) in sorted(self._account(api_key).balances.items())
             }
 
@@ -203,20 +211,36 @@ class SimExchange:
         with self._lock:
             return [o.as_query() for o in self._account(api_key).open_orders()]
 
+    def fill_order(self, api_key: str, order_id: int, quantity: Decimal | str | None = None) -> None:
+        """The market reaches a resting order: fill it (all, or ``quantity``) at its price."""
+        from wizard.sim.orders import fill_resting
+
+        with self._lock:
+            account = self._account(api_key)
+            order = account.orders[order_id]
+            amount = order.quantity if quantity is None else Decimal(str(quantity))
+            fill_resting(account, self.market[order.symbol], order, amount, self.now_ms())
+
     def set_withdraw_addresses(self, api_key: str, addresses: list[dict[str, object]]) -> None:
         """Replace the account's withdrawal address book (entries carry ``whiteStatus``)."""
         with self._lock:
             self._account(api_key).withdraw_addresses = [dict(a) for a in addresses]
 
     def set_account_status(self, api_key: str, *, status: str | None = None,
-                           trading_locked: bool | None = None) -> None:
-        """Change account/status ``data`` and apiTradingStatus ``isLocked``."""
+                           trading_locked: bool | None = None, can_trade: bool | None = None,
+                           permissions: list[str] | None = None) -> None:
+        """Change account/status ``data``, apiTradingStatus ``isLocked``, and the
+        account's own ``canTrade`` and ``permissions`` (GET /api/v3/account)."""
         with self._lock:
             account = self._account(api_key)
             if status is not None:
                 account.status = status
             if trading_locked is not None:
                 account.trading_locked = trading_locked
+            if can_trade is not None:
+                account.can_trade = can_trade
+            if permissions is not None:
+                account.permissions = list(permissions)
 
     def set_market(self, symbol: str, *, bid: Decimal | str | None = None,
                    ask: Decimal | str | None = None, avg_price: Decimal | str | None = None) -> None:
@@ -263,15 +287,24 @@ class SimExchange:
             self._log_entries.append(entry)
 
     @property
+    def weight_limit(self) -> int:
+        """The /api request weight per IP per minute past which the sim answers 429."""
+        return self.limits.api_limit
+
+    @weight_limit.setter
+    def weight_limit(self, value: int) -> None:
+        self.limits.api_limit = value
+
+    @property
     def used_weight(self) -> int:
-        """Request weight used this minute (every IP together; on loopback, one IP)."""
+        """IP weight used this minute, /api and /sapi buckets together (on loopback, one IP)."""
         with self._lock:
-            return self._weights.used(int(time.time() * 1000))
+            return self.limits.used(int(time.time() * 1000))
 
     def reset_weight(self) -> None:
-        """Start the weight count of this minute from zero."""
+        """Start every weight and order count from zero."""
         with self._lock:
-            self._weights.reset()
+            self.limits.reset()
 
     def next_order_id(self) -> int:
         """A fresh order or trade id."""

@@ -43,7 +43,7 @@ NOT_FOUND_HTML = (
 class QueuedFault:
     """One pending fault: its kind, HTTP status and optional path prefix."""
 
-    kind: str  # "fail" | "html" | "geo" | "drop"
+    kind: str  # "fail" | "html" | "geo" | "drop" | "busy"
     status: int
     path: str | None
 
@@ -57,12 +57,17 @@ class Faults:
         self.latency: float = 0.0
         self.clock_skew_ms: int = 0
         self._banned_until: float = 0.0
+        self.ban_retry_after = True
 
     def fail_next(self, n: int = 1, status: int = 503, *, path: str | None = None) -> None:
         """Answer the next ``n`` requests with a 5xx (JSON -1001; HTML for 502)."""
         if not 500 <= status <= 599:
             raise ValueError("fail_next takes a 5xx status")
         self._push("fail", n, status, path)
+
+    def busy_next(self, n: int = 1, *, path: str | None = None) -> None:
+        """Answer the next ``n`` requests with -1008 "Server is currently overloaded..." (HTTP 503)."""
+        self._push("busy", n, 503, path)
 
     def html_error(self, n: int = 1, status: int = 403, *, path: str | None = None) -> None:
         """Answer the next ``n`` requests with a non-JSON page (WAF 403, region 451, ...)."""
@@ -81,9 +86,14 @@ class Faults:
         """
         self._push("drop", n, 0, path)
 
-    def ban_for(self, seconds: float) -> None:
-        """Answer every API request with 418 (-1003, IP banned) for ``seconds``."""
+    def ban_for(self, seconds: float, *, retry_after: bool = True) -> None:
+        """Answer every API request with 418 (-1003, IP banned) for ``seconds``.
+
+        ``retry_after=False`` leaves the header out: then only the message's
+        "IP banned until <ms>" says when the ban ends.
+        """
         self._banned_until = time.monotonic() + seconds
+        self.ban_retry_after = retry_after
 
     def ban_remaining(self) -> float:
         """Seconds left on the ban (0 when not banned)."""

@@ -17,8 +17,6 @@ import string
 from dataclasses import dataclass, field
 from typing import Literal
 
-from wizard.exchange.model import CREATABLE_PERMISSIONS
-
 ALPHANUMERIC = string.ascii_letters + string.digits
 API_KEY_RE = re.compile(r"^[A-Za-z0-9]{64}$")
 TRADING_GRACE_MS = 30 * 24 * 3600 * 1000  # Binance: unrestricted keys trade for 30 days
@@ -38,8 +36,23 @@ PERMISSION_FIELDS: tuple[str, ...] = (
     "enableFixReadOnly",
 )
 
-# create_key's keyword arguments -> Binance's field names.
-KWARG_FIELDS: dict[str, str] = CREATABLE_PERMISSIONS
+# create_key's keyword arguments -> Binance's field names: the simulator's own
+# table, written from the Wallet docs' apiRestrictions example, never imported
+# from the client (a belief shared by both sides would pass every test).
+KWARG_FIELDS: dict[str, str] = {
+    "reading": "enableReading",
+    "spot_trading": "enableSpotAndMarginTrading",
+    "withdrawals": "enableWithdrawals",
+    "internal_transfer": "enableInternalTransfer",
+    "universal_transfer": "permitsUniversalTransfer",
+    "margin": "enableMargin",
+    "futures": "enableFutures",
+    "options": "enableVanillaOptions",
+    "portfolio_margin": "enablePortfolioMarginTrading",
+}
+# FIX API permissions exist only on Ed25519 keys (Binance's sub-account API refuses
+# them on other key types with -9000 "Unsupported operation").
+FIX_FIELDS: tuple[str, ...] = ("enableFixApiTrade", "enableFixReadOnly")
 
 EXPIRY_FIELD = "tradingAuthorityExpirationTime"
 
@@ -135,6 +148,8 @@ class SimKey:
         if not (name.startswith("enable") or name.startswith("permits")):
             raise ValueError(f"not a permission field: {name!r}")
         flag = bool(value)
+        if name in FIX_FIELDS and flag and self.key_type != "ed25519":
+            raise ValueError("FIX API permissions exist only on Ed25519 keys")
         if name == "enableWithdrawals" and flag and not self.ip_restricted:
             raise ValueError("Binance only allows withdrawals on IP-restricted keys")
         self.restrictions[name] = flag

@@ -4,12 +4,15 @@ Filters and their evaluation follow binance-spot-api-docs filters.md, with
 BTCUSDT's real values, so code that derives a price and quantity from
 exchangeInfo (tick size, step size, min notional, the bid floor of
 PERCENT_PRICE_BY_SIDE) is exercised against the same numbers it meets live.
+The grids start at zero (``price % tickSize == 0``), and the band filters
+measure against the reference price when one is set, else the average over
+their own ``avgPriceMins`` (0: the last price), as since 2026-05-06.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from wizard.sim import errors
@@ -72,6 +75,17 @@ class SymbolSpec:
     ask_multiplier_up: Decimal = Decimal("5")
     ask_multiplier_down: Decimal = Decimal("0.2")
     max_num_orders: int = 200
+    # The band filters' windows; an optional PERCENT_PRICE (down, up) next to BY_SIDE.
+    band_avg_mins: int = 5
+    percent_price: tuple[Decimal, Decimal] | None = None
+    percent_price_mins: int = 5
+    # Averages over windows other than 5 minutes (minutes -> price); missing: avg_price.
+    averages: dict[int, Decimal] = field(default_factory=dict)
+    # GET /api/v3/referencePrice: None is a null reference price; "never" answers -2043.
+    reference_price: Decimal | None = None
+    reference_ever_set: bool = False
+    status: str = "TRADING"  # or HALT, BREAK, END_OF_DAY (enums.md "Symbol status")
+    permission_sets: list[list[str]] = field(default_factory=lambda: [["SPOT", "MARGIN"]])
 
     def filters(self) -> list[dict[str, object]]:
         """The ``filters`` array of exchangeInfo, in Binance's order."""
@@ -102,13 +116,14 @@ class SymbolSpec:
                 "minTrailingBelowDelta": 10,
                 "maxTrailingBelowDelta": 2000,
             },
+            *self._percent_price(),
             {
                 "filterType": "PERCENT_PRICE_BY_SIDE",
                 "bidMultiplierUp": str(self.bid_multiplier_up),
                 "bidMultiplierDown": str(self.bid_multiplier_down),
                 "askMultiplierUp": str(self.ask_multiplier_up),
                 "askMultiplierDown": str(self.ask_multiplier_down),
-                "avgPriceMins": 5,
+                "avgPriceMins": self.band_avg_mins,
             },
             {
                 "filterType": "NOTIONAL",
@@ -122,11 +137,26 @@ class SymbolSpec:
             {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
         ]
 
+    def _percent_price(self) -> list[dict[str, object]]:
+        if self.percent_price is None:
+            return []
+        down, up = self.percent_price
+        return [{"filterType": "PERCENT_PRICE", "multiplierUp": str(up),
+                 "multiplierDown": str(down), "avgPriceMins": self.percent_price_mins}]
+
+    def measured_price(self, mins: int) -> Decimal:
+        """What a band filter with ``avgPriceMins = mins`` measures against right now."""
+        if self.reference_price is not None:
+            return self.reference_price
+        if mins == 0:
+            return self.bid  # "the last price": the sim's last trade is at the bid
+        return self.averages.get(mins, self.avg_price)
+
     def info(self) -> dict[str, object]:
         """This symbol's entry in exchangeInfo ``symbols``."""
         return {
             "symbol": self.symbol,
-            "status": "TRADING",
+            "status": self.status,
             "baseAsset": self.base,
             "baseAssetPrecision": 8,
             "quoteAsset": self.quote,
@@ -147,7 +177,7 @@ class SymbolSpec:
             "isMarginTradingAllowed": True,
             "filters": self.filters(),
             "permissions": [],
-            "permissionSets": [["SPOT", "MARGIN"]],
+            "permissionSets": [list(group) for group in self.permission_sets],
             "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
             "allowedSelfTradePreventionModes": STP_MODES,
         }
@@ -165,24 +195,26 @@ class SymbolSpec:
     def check_filters(self, side: str, order_type: str, price: Decimal | None,
                       quantity: Decimal, open_orders: int) -> None:
         """Raise -1013 naming the first filter the order breaks (filters.md rules)."""
-        if price is not None:
-            if price < self.min_price or price > self.max_price:
-                raise errors.filter_failure("PRICE_FILTER")
-            if (price - self.min_price) % self.tick_size != 0:
-                raise errors.filter_failure("PRICE_FILTER")
+        if price is not None and not _price_ok(price, self.min_price, self.max_price, self.tick_size):
+            raise errors.filter_failure("PRICE_FILTER")
         if order_type == "MARKET":
             if quantity > self.max_qty / 10:
                 raise errors.filter_failure("MARKET_LOT_SIZE")
-        if quantity < self.min_qty or quantity > self.max_qty:
+        # filters.md: quantity % stepSize == 0, the grid starting at zero.
+        if quantity < self.min_qty or quantity > self.max_qty or quantity % self.step_size != 0:
             raise errors.filter_failure("LOT_SIZE")
-        if (quantity - self.min_qty) % self.step_size != 0:
-            raise errors.filter_failure("LOT_SIZE")
+        if price is not None and self.percent_price is not None:
+            down, up = self.percent_price
+            measured = self.measured_price(self.percent_price_mins)
+            if price < measured * down or price > measured * up:
+                raise errors.filter_failure("PERCENT_PRICE")
         if price is not None:
             if side == "BUY":
                 low, high = self.bid_multiplier_down, self.bid_multiplier_up
             else:
                 low, high = self.ask_multiplier_down, self.ask_multiplier_up
-            if price < self.avg_price * low or price > self.avg_price * high:
+            measured = self.measured_price(self.band_avg_mins)
+            if price < measured * low or price > measured * high:
                 raise errors.filter_failure("PERCENT_PRICE_BY_SIDE")
         notional = (price if price is not None else self.avg_price) * quantity
         if notional < self.min_notional:
@@ -193,24 +225,10 @@ class SymbolSpec:
             raise errors.filter_failure("MAX_NUM_ORDERS")
 
 
-def default_symbols() -> dict[str, SymbolSpec]:
-    """BTCUSDT and ETHUSDT with Binance's live filter values."""
-    return {
-        "BTCUSDT": SymbolSpec(
-            symbol="BTCUSDT", base="BTC", quote="USDT",
-            tick_size=Decimal("0.01"), min_price=Decimal("0.01"), max_price=Decimal("1000000"),
-            step_size=Decimal("0.00001"), min_qty=Decimal("0.00001"), max_qty=Decimal("9000"),
-            min_notional=Decimal("5"), max_notional=Decimal("9000000"),
-            bid=Decimal("59999.99"), ask=Decimal("60000.00"), avg_price=Decimal("59987.41235118"),
-        ),
-        "ETHUSDT": SymbolSpec(
-            symbol="ETHUSDT", base="ETH", quote="USDT",
-            tick_size=Decimal("0.01"), min_price=Decimal("0.01"), max_price=Decimal("1000000"),
-            step_size=Decimal("0.0001"), min_qty=Decimal("0.0001"), max_qty=Decimal("9000"),
-            min_notional=Decimal("5"), max_notional=Decimal("9000000"),
-            bid=Decimal("2999.98"), ask=Decimal("2999.99"), avg_price=Decimal("3001.27384615"),
-        ),
-    }
+def _price_ok(price: Decimal, low: Decimal, high: Decimal, tick: Decimal) -> bool:
+    """PRICE_FILTER: each rule is off when its value is 0; ``price % tickSize == 0``."""
+    return ((low == 0 or price >= low) and (high == 0 or price <= high)
+            and (tick == 0 or price % tick == 0))
 
 
 def rate_limits(weight_limit: int) -> list[dict[str, object]]:

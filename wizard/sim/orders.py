@@ -88,7 +88,27 @@ def parse_order(call: Call) -> OrderRequest:
         raise errors.BinanceError(-1100, "Illegal characters found in parameter 'newOrderRespType'.")
     open_count = len(call.require_account().open_orders(spec.symbol)) if call.account else 0
     spec.check_filters(side, order_type, price, quantity, open_count)
+    _account_checks(call, spec)
     return OrderRequest(spec, side, order_type, tif or "GTC", price, quantity, client_id, response_type)
+
+
+def _account_checks(call: Call, spec: SymbolSpec) -> None:
+    """-2010 refusals that are about the server, the account or the market, not the key.
+
+    The sim applies them to test orders too (Binance doesn't document whether
+    order/test does), so the wizard can't mistake any of them for proof.
+    """
+    acct = call.require_account()
+    if not call.sim.rest_trading:
+        raise errors.BinanceError(-2010, errors.MSG_REST_TRADING_OFF)
+    if not acct.can_trade:
+        raise errors.BinanceError(-2010, errors.MSG_ACCOUNT_MAY_NOT_TRADE)
+    if acct.trading_locked:
+        raise errors.BinanceError(-2010, errors.MSG_ACTION_DISABLED)
+    if spec.status != "TRADING":
+        raise errors.BinanceError(-2010, errors.MSG_MARKET_CLOSED)
+    if not acct.may_trade_symbol(spec.permission_sets):
+        raise errors.BinanceError(-2010, errors.MSG_SYMBOL_NOT_PERMITTED)
 
 
 def test_order(call: Call) -> object:
@@ -125,8 +145,8 @@ def new_order(call: Call) -> object:
     """POST /api/v3/order."""
     req = parse_order(call)
     acct = call.require_account()
-    if acct.trading_locked:
-        raise errors.BinanceError(-2010, "This action is disabled on this account.")
+    # The account's order rate (not the IP's weight): -1015 past it, counts on success.
+    call.headers.update(call.sim.limits.take_order(acct.uid, call.now_ms))
     if req.client_order_id and any(
         o.client_order_id == req.client_order_id for o in acct.open_orders()
     ):
@@ -159,7 +179,31 @@ def new_order(call: Call) -> object:
         acct.lock(asset, amount)
         order.locked_asset, order.locked_amount = asset, amount
     acct.orders[order.order_id] = order
+    hook = call.sim.on_order_placed
+    if hook is not None and order.status == "NEW":
+        hook(order)  # a test's "the market moves now" (see SimExchange.on_order_placed)
     return _order_response(order, req.response_type, fills, call.now_ms)
+
+
+def fill_resting(acct: Account, spec: SymbolSpec, order: Order, quantity: Decimal,
+                 now_ms: int) -> None:
+    """The market reached a resting order: ``quantity`` of it trades at its own price."""
+    quantity = min(quantity, order.quantity - order.executed_qty)
+    if quantity <= 0 or order.status not in ("NEW", "PARTIALLY_FILLED"):
+        return
+    cost = order.price * quantity
+    if order.side == "BUY":
+        acct.spend_locked(spec.quote, cost)
+        acct.credit(spec.base, quantity)
+        order.locked_amount -= cost
+    else:
+        acct.spend_locked(spec.base, quantity)
+        acct.credit(spec.quote, cost)
+        order.locked_amount -= quantity
+    order.executed_qty += quantity
+    order.quote_qty += cost
+    order.status = "FILLED" if order.executed_qty >= order.quantity else "PARTIALLY_FILLED"
+    order.update_ms = now_ms
 
 
 def _fill(call: Call, acct: Account, order: Order) -> list[dict[str, object]]:
@@ -264,8 +308,10 @@ def cancel_order(call: Call) -> object:
         "transactTime": call.now_ms,
     }
     full = order.base_fields()
-    for name in ("price", "origQty", "executedQty", "cummulativeQuoteQty", "status",
-                 "timeInForce", "type", "side"):
+    for name in ("price", "origQty", "executedQty"):
+        out[name] = full[name]
+    out["origQuoteOrderQty"] = fmt(Decimal(0))  # rest-api.md's cancel example has it
+    for name in ("cummulativeQuoteQty", "status", "timeInForce", "type", "side"):
         out[name] = full[name]
     out["selfTradePreventionMode"] = "EXPIRE_MAKER"
     return out

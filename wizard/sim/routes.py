@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from wizard.sim import errors, orders
@@ -31,6 +31,7 @@ class Call:
     now_ms: int
     key: SimKey | None = None
     account: Account | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # the answer's headers
 
     @property
     def symbols(self) -> dict[str, SymbolSpec]:
@@ -50,6 +51,7 @@ class Endpoint:
     handler: Callable[[Call], object]
     weight: Callable[[dict[str, str]], int]
     security: str  # "NONE" | "USER_DATA" | "TRADE"
+    uid_weight: bool = False  # a /sapi "Weight(UID)" endpoint (the wizard's are all IP)
 
 
 def fixed(weight: int) -> Callable[[dict[str, str]], int]:
@@ -112,6 +114,16 @@ def avg_price(call: Call) -> object:
     return {"mins": 5, "price": f"{spec.avg_price:.8f}", "closeTime": call.now_ms - 1234}
 
 
+def reference_price(call: Call) -> object:
+    """GET /api/v3/referencePrice: the price the band filters use when it is non-null."""
+    spec = symbol_spec(call)
+    assert spec is not None
+    if spec.reference_price is None and not spec.reference_ever_set:
+        raise errors.BinanceError(-2043, errors.MSG_NO_REFERENCE_PRICE)
+    price = None if spec.reference_price is None else plain(spec.reference_price)
+    return {"symbol": spec.symbol, "referencePrice": price, "timestamp": call.now_ms - 250}
+
+
 def book_ticker(call: Call) -> object:
     """GET /api/v3/ticker/bookTicker: one symbol, or every symbol as a list."""
     spec = symbol_spec(call, required=False)
@@ -137,7 +149,7 @@ def account(call: Call) -> object:
             "buyer": "0.00000000",
             "seller": "0.00000000",
         },
-        "canTrade": not acct.trading_locked,
+        "canTrade": acct.can_trade and not acct.trading_locked,
         "canWithdraw": True,
         "canDeposit": True,
         "brokered": False,
@@ -146,7 +158,7 @@ def account(call: Call) -> object:
         "updateTime": call.now_ms - 86_400_000,
         "accountType": "SPOT",
         "balances": rows,
-        "permissions": ["SPOT"],
+        "permissions": list(acct.permissions),
         "uid": acct.uid,
     }
 
@@ -220,6 +232,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/v3/time"): Endpoint(server_time, fixed(1), "NONE"),
     ("GET", "/api/v3/exchangeInfo"): Endpoint(exchange_info, fixed(20), "NONE"),
     ("GET", "/api/v3/avgPrice"): Endpoint(avg_price, fixed(2), "NONE"),
+    ("GET", "/api/v3/referencePrice"): Endpoint(reference_price, fixed(2), "NONE"),
     ("GET", "/api/v3/ticker/bookTicker"): Endpoint(book_ticker, _book_ticker_weight, "NONE"),
     ("GET", "/api/v3/account"): Endpoint(account, fixed(20), "USER_DATA"),
     ("GET", "/sapi/v1/account/apiRestrictions"): Endpoint(api_restrictions, fixed(1), "USER_DATA"),

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from wizard.sim.exchange import SimExchange
 
 SIM_KEY: web.AppKey[SimExchange] = web.AppKey("sim")  # type: ignore[type-arg]
-WEIGHT_HEADER = "X-MBX-USED-WEIGHT"  # + the window: -1M
 
 
 def build_app(sim: SimExchange) -> web.Application:
@@ -72,11 +71,8 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     if banned > 0:
         sim._log(LogEntry(method, path, 0, 418, -1003, fault="ban"))
         until = int(time.time() * 1000 + banned * 1000)
-        return json_response(
-            {"code": -1003, "msg": errors.MSG_BANNED.format(until=until)},
-            418,
-            {"Retry-After": str(max(1, int(banned + 0.999)))},
-        )
+        retry = {"Retry-After": str(max(1, int(banned + 0.999)))} if sim.faults.ban_retry_after else {}
+        return json_response({"code": -1003, "msg": errors.MSG_BANNED.format(until=until)}, 418, retry)
     fault = sim.faults.take(path)
     if fault is not None:
         return _fault_response(sim, request, fault)
@@ -95,6 +91,9 @@ def _fault_response(sim: SimExchange, request: web.Request, fault: QueuedFault) 
         if request.transport is not None:
             request.transport.abort()  # no answer at all: the client sees a disconnect
         return web.Response(status=500)  # never reaches the client
+    if fault.kind == "busy":
+        sim._log(LogEntry(method, path, 0, fault.status, -1008, fault="busy"))
+        return json_response({"code": -1008, "msg": errors.MSG_BUSY}, fault.status)
     if fault.kind == "geo":
         sim._log(LogEntry(method, path, 0, 451, 0, fault="geo"))
         return json_response({"code": 0, "msg": errors.MSG_RESTRICTED_LOCATION}, 451)
@@ -113,26 +112,28 @@ def _run(sim: SimExchange, request: web.Request, endpoint: Endpoint, ip: str, qu
     with sim._lock:
         params = merged_params(query, body)
         weight = endpoint.weight(params)
-        used = sim._weights.add(ip, weight, int(time.time() * 1000))
-        headers = {f"{WEIGHT_HEADER}-{sim._weights.header_suffix}": str(used)}
-        if used > sim.weight_limit:
-            headers["Retry-After"] = str(sim._weights.seconds_to_next_window(int(time.time() * 1000)))
+        now = int(time.time() * 1000)
+        charge = sim.limits.charge_ip(path, ip, weight, now)  # /api and /sapi: own buckets
+        headers = {charge.header: str(charge.used)}
+        if charge.over:
+            headers["Retry-After"] = str(charge.retry_after)
             sim._log(LogEntry(method, path, weight, 429, -1003))
-            msg = errors.MSG_TOO_MUCH_WEIGHT.format(limit=sim.weight_limit)
+            msg = errors.MSG_TOO_MUCH_WEIGHT.format(limit=charge.limit)
             return json_response({"code": -1003, "msg": msg}, 429, headers)
         call = Call(sim=sim, params=params, now_ms=sim.now_ms())
         try:
             if endpoint.security != "NONE":
                 key = authenticate(sim, request, call, ip, query, body, endpoint.security)
                 call.key, call.account = key, sim._accounts[key.api_key]
+                if endpoint.uid_weight:
+                    uid = sim.limits.charge_uid(call.account.uid, weight, now)
+                    headers[uid.header] = str(uid.used)
+            call.headers = headers  # a handler may add some (the order counts)
             result = endpoint.handler(call)
         except errors.BinanceError as exc:
             sim._log(LogEntry(method, path, weight, exc.status, exc.code, _name(call.key)))
-            return json_response(exc.body(), exc.status, headers)
+            return json_response(exc.body(), exc.status, {**headers, **exc.headers})
         sim._log(LogEntry(method, path, weight, 200, None, _name(call.key)))
-        if path == "/api/v3/order" and method == "POST":
-            headers["X-MBX-ORDER-COUNT-10S"] = "1"
-            headers["X-MBX-ORDER-COUNT-1D"] = "1"
         return json_response(result, 200, headers)
 
 

@@ -14,6 +14,15 @@ from wizard.sim.market import fmt
 
 
 @dataclass(frozen=True)
+class SimBalance:
+    """One asset's free and locked amounts in a simulated account."""
+
+    asset: str
+    free: Decimal
+    locked: Decimal
+
+
+@dataclass(frozen=True)
 class LogEntry:
     """One request as the sim saw it; never parameters, keys or signatures.
 
@@ -123,6 +132,13 @@ class Account:
     )
     status: str = "Normal"
     trading_locked: bool = False
+    # Account-level, not key-level: "canTrade" and "permissions" of GET /api/v3/account.
+    can_trade: bool = True
+    permissions: list[str] = field(default_factory=lambda: ["SPOT"])
+
+    def may_trade_symbol(self, permission_sets: list[list[str]]) -> bool:
+        """Binance's rule: the account holds one permission of EVERY set (CHANGELOG 2024-08-26)."""
+        return all(any(p in self.permissions for p in group) for group in permission_sets)
 
     def free(self, asset: str) -> Decimal:
         """Free amount of ``asset`` (0 when never held)."""
@@ -143,6 +159,10 @@ class Account:
         entry = self.balances.setdefault(asset, [Decimal(0), Decimal(0)])
         entry[1] -= amount
         entry[0] += amount
+
+    def spend_locked(self, asset: str, amount: Decimal) -> None:
+        """Take ``amount`` out of what is locked (a resting order traded)."""
+        self.balances.setdefault(asset, [Decimal(0), Decimal(0)])[1] -= amount
 
     def credit(self, asset: str, amount: Decimal) -> None:
         """Add (or with a negative amount, take) free balance: a fill."""

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import secrets as _random
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from wizard.keyring_health import (
@@ -78,6 +79,7 @@ class Vault:
         # and keyring opens a D-Bus connection per call, so threads share nothing.
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._pool: Any = None  # a keyring_pool.ReadPool inside pooled_reads()
 
     @property
     def backend(self) -> Any:
@@ -109,6 +111,25 @@ class Vault:
     async def alabels(self) -> list[str] | None:
         """Async :meth:`labels`."""
         return None
+
+    @contextlib.contextmanager
+    def pooled_reads(self, size: int = 4) -> Iterator[None]:
+        """Inside, reads share ``size`` kept keyring connections (Secret Service; see
+        :mod:`wizard.keyring_pool`) instead of opening one per read. An unusable
+        keyring is not an error here: the reads themselves report it."""
+        from wizard.keyring_pool import read_pool_for
+
+        try:
+            pool = read_pool_for(self._backend(), size)
+        except VaultError:
+            pool = None
+        self._pool = pool
+        try:
+            yield
+        finally:
+            self._pool = None
+            if pool is not None:
+                pool.close()
 
     # -- public, blocking (each runs in a daemon thread, bounded by the timeout) --
     def check_health(self) -> KeyringProblem | None:
@@ -243,16 +264,16 @@ class Vault:
         self._resolved = backend
         return backend
 
-    def _call(self, method: str, *args: Any, secrets: Iterable[Secret] = ()) -> Any:
+    def _call(self, method: str, *args: Any, secrets: Iterable[Secret] = (), via: Any = None) -> Any:
         backend = self._backend()
         try:
-            return getattr(backend, method)(*args)
+            return getattr(via if via is not None else backend, method)(*args)
         except Exception as exc:  # noqa: BLE001 - every backend failure becomes a KeyringProblem
             failure = problem_from_exception(exc, backend_name(backend), secrets)
         raise VaultError(failure)  # outside the except: no chained exception to print
 
     def _get(self, name: str) -> Secret | None:
-        value = self._call("get_password", self.service, name)
+        value = self._call("get_password", self.service, name, via=self._pool)
         return None if value is None else Secret(value)
 
     def _put_verified(self, name: str, doc: Secret, secrets: Iterable[Secret]) -> None:

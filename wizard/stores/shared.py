@@ -9,6 +9,8 @@ unknown here (:data:`wizard.stores.UNRECORDED_FACTS`). No Textual here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from typing import TYPE_CHECKING, Any
 
 from wizard import lifecycle
@@ -119,24 +121,31 @@ def note_where_stored(check: KeyCheck, store: SecretStore) -> KeyCheck:
     return replace(check, verdict=Verdict((*check.findings, note)))
 
 
-def review_records(store: SecretStore, registry: Registry) -> list[KeyRecord]:
-    """A record per key in ``store``: this machine's, or one built from the stored document."""
+def review_records(store: SecretStore, registry: Registry,
+                   progress: Callable[[int, int, int], None] | None = None) -> list[KeyRecord]:
+    """A record per key in ``store``: this machine's, or one built from the stored document.
+    ``progress(done, unreadable, total)`` after each key (each unrecorded one is a store read)."""
     from wizard.registry import KeyRecord
     from wizard.stores import StoreError, UNRECORDED_FACTS, record_from_stored
 
     known = records_here(store, registry)
     listed = store.labels()
     records = []
-    for label in (sorted(known) if listed is None else listed):
+    wanted = sorted(known) if listed is None else listed
+    unreadable = 0
+    for label in wanted:
         if label in known:
             records.append(known[label])
-            continue
-        try:
-            records.append(record_from_stored(label, store.load(label), store.uri))
-        except StoreError:
-            # Listed but unreadable here (no permission, damaged): still shown, with nothing known.
-            records.append(KeyRecord(label=label, purpose="unknown", store=store.uri, rotation_days=None,
-                                     extra={"unrecorded": [*UNRECORDED_FACTS, "fingerprint"]}))
+        else:
+            try:
+                records.append(record_from_stored(label, store.load(label), store.uri))
+            except StoreError:
+                # Listed but unreadable here (no permission, damaged): still shown, with nothing known.
+                unreadable += 1
+                records.append(KeyRecord(label=label, purpose="unknown", store=store.uri, rotation_days=None,
+                                         extra={"unrecorded": [*UNRECORDED_FACTS, "fingerprint"]}))
+        if progress is not None:
+            progress(len(records), unreadable, len(wanted))
     return records
 
 

@@ -13,13 +13,15 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import Input
 
+from wizard.widgets.steady_input import SteadyInput
+
 
 def clean_paste(text: str) -> str:
     """Strip surrounding whitespace and drop line breaks inside a pasted secret."""
     return "".join(part.strip() for part in text.strip().splitlines())
 
 
-class SecretInput(Input):
+class SecretInput(SteadyInput):
     """A password field: masked, no copy or cut, paste cleaned of line breaks."""
 
     ALLOW_SELECT = False  # screen-level mouse selection must not reach the value

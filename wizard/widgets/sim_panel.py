@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Static
 
 from wizard.exchange.model import CREATABLE_PERMISSIONS
+from wizard.widgets.steady_input import SteadyInput
 
 # KeyPermissions attribute -> Binance's apiRestrictions field (what the sim edits).
 SIM_FIELDS: dict[str, str] = CREATABLE_PERMISSIONS
@@ -71,6 +72,7 @@ class SimApiPanel(Vertical):
         super().__init__(id=id)
         self._labels = labels
         self.border_title = "Simulated API Management (demo)"
+        self._shown_status: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("You play Binance here: create the key with the boxes you would tick. Tick a "
@@ -83,7 +85,7 @@ class SimApiPanel(Vertical):
                 yield box
         with Horizontal():
             yield Checkbox("Restrict to trusted IPs:", id="sim-restrict", compact=True)
-            yield Input("127.0.0.1", id="sim-ips", compact=True)
+            yield SteadyInput("127.0.0.1", id="sim-ips", compact=True)
         with Horizontal():
             yield Button("Create key", id="sim-create", compact=True, variant="primary")
             yield Button("Apply changes", id="sim-apply", compact=True)
@@ -109,7 +111,9 @@ class SimApiPanel(Vertical):
         self.query_one("#sim-delete", Button).disabled = key is None
         status = (f"Simulated key {key.api_key[:8]}… ({'deleted' if key.deleted else 'active'})"
                   if key else "No simulated key yet.")
-        self.query_one("#sim-status", Static).update(escape(status))
+        if status != self._shown_status:  # Static.update lays the screen out again: only on change
+            self._shown_status = status
+            self.query_one("#sim-status", Static).update(escape(status))
 
     def _ticked(self) -> dict[str, bool]:
         return {attr: self.query_one(f"#sim-{attr}", Checkbox).value for attr in SIM_FIELDS}
@@ -131,6 +135,7 @@ class SimApiPanel(Vertical):
         return [format_ip(net) for net in networks]
 
     def _say(self, text: str) -> None:
+        self._shown_status = text
         self.query_one("#sim-status", Static).update(escape(text))
 
     # -- actions --------------------------------------------------------------------------
