@@ -18,17 +18,17 @@ from wizard.secret import Secret
 from wizard.vault import StoredKey, Vault
 
 
-def flipping_factory(sim, api_key: str, *, after: int, field: str = "enableWithdrawals"):
-    """Real gateways; when the ``after``-th one is made, "Binance" switches ``field`` on first.
-
-    That is the moment between validating a key and reading back the keyring's copy.
+def flipping_factory(sim, api_key: str, *, after: int, field: str = "enableWithdrawals", change=None):
+    """Real gateways; when the ``after``-th one is made, "Binance" switches ``field`` on first
+    (or makes ``change``). That is the moment between validating a key and reading back the
+    keyring's copy.
     """
     made = [0]
 
     def factory(env, key):
         made[0] += 1
         if made[0] == after:
-            sim.set_permission(api_key, field, True)
+            change() if change is not None else sim.set_permission(api_key, field, True)
         return Gateway(env, key)
 
     return factory
@@ -48,13 +48,14 @@ def test_add_rolls_back_a_key_that_gained_withdrawals_before_the_read_back(isola
 
 def test_add_records_what_the_last_read_said(isolated_home, store, sim):
     """The record's permissions come from the read-back read, not the first one."""
-    key = sim.create_key(label="tracker", ip_allowlist=["127.0.0.1"])
+    key = sim.create_key(label="tracker")  # no IP allowlist at the first read
     env = Environment.custom(sim.base_url)
     result = asyncio.run(commands._add(
         LABEL, key.api_key, "hmac", Secret(key.secret), env, "read", None,
-        gateways=flipping_factory(sim, key.api_key, after=2, field="enableFixReadOnly")))
+        gateways=flipping_factory(sim, key.api_key, after=2,
+                                  change=lambda: sim.set_ip_allowlist(key.api_key, ["127.0.0.1"]))))
     assert result.ok
-    assert Registry().get(LABEL).permissions["fix_read_only"] is True
+    assert Registry().get(LABEL).ip_restricted is True
 
 
 @pytest.fixture
