@@ -151,7 +151,7 @@ def test_subprocess_add_then_check_with_the_real_secret_service(isolated_home, s
     from wizard.vault import Vault
 
     key = sim.keys["spot_trading"]
-    label = f"spot-bot-vps-{os.getpid()}"
+    label = f"spot-tracker-vps{os.getpid()}"  # the label rule wants a tool or machine named
     argv = ["add", label, "--api-key", key.api_key, "--purpose", "spot", "--base-url", sim.base_url]
     assert_none_leak(argv, secret=key.secret)
     try:

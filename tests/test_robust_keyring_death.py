@@ -95,7 +95,7 @@ def test_the_keyring_daemon_dying_mid_add_leaves_a_reported_pending_record(priva
 
     rng = random.Random(os.environ.get("WIZARD_STRESS_SEED", str(time.time_ns())))
     key = sim.keys["read_only"]
-    for round_ in range(2):
+    for round_ in range(max(int(os.environ.get("WIZARD_STRESS_ROUNDS", "0")), 1)):
         label = f"daemon-tracker-vps{round_}"
         add = subprocess.Popen([sys.executable, "-m", "wizard", "add", label, "--api-key", key.api_key,
                                 "--base-url", sim.base_url, "--json"], stdin=subprocess.PIPE,

@@ -27,7 +27,8 @@ exit codes (add, check, exec):
   6  check --strict only: no failure, but a warning that needs action soon
      (Binance unticks trading within a week, or the rotation date has passed)
  70  internal error (a bug): one line on stderr and a report without secrets
- 130  interrupted (Ctrl+C); `check` and `review` report anything left unfinished
+ 130  interrupted (Ctrl+C); 143 terminated (SIGTERM); `check` and `review`
+     report anything left unfinished
 exec: once the key passed, the bot replaces the wizard, so its exit code is
 the bot's own; 126 COMMAND is not executable, 127 COMMAND not found.
 """
@@ -257,6 +258,11 @@ def _split_bot_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
 
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports it
+
+
+class Terminated(Exception):
+    """SIGTERM arrived while a command ran; what it was doing has been rolled back."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -279,6 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nbinance-key-wizard: interrupted. `binance-key-wizard check` reports anything left "
               "unfinished.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print("binance-key-wizard: terminated (SIGTERM). `binance-key-wizard check` reports anything left "
+              "unfinished.", file=sys.stderr)
+        return EXIT_TERMINATED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 70, not a traceback
         from wizard.crash import report_unexpected
 

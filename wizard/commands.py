@@ -124,8 +124,31 @@ def record_profile(record: KeyRecord) -> Profile | None:
 
 
 def run(coro: Any) -> Any:
-    """Run one command's async body on a fresh event loop."""
-    return asyncio.run(coro)
+    """Run one command's async body on a fresh event loop.
+
+    SIGTERM (``timeout``, a CI job cancelled, ``systemctl stop``) is handled like Ctrl+C: the
+    body is cancelled, so an ``add`` rolls back, then :class:`wizard.cli.Terminated` (exit 143).
+    """
+    return asyncio.run(_terminable(coro))
+
+
+async def _terminable(coro: Any) -> Any:
+    import signal
+
+    from wizard.cli import Terminated
+
+    task, terminated = asyncio.current_task(), []
+    try:
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGTERM, lambda: (terminated.append(True), task.cancel()))  # type: ignore[union-attr]
+    except (NotImplementedError, RuntimeError, ValueError, AttributeError):  # Windows, not the main thread
+        pass
+    try:
+        return await coro
+    except asyncio.CancelledError:
+        if terminated:
+            raise Terminated from None
+        raise  # Ctrl+C: asyncio.run turns it into KeyboardInterrupt
 
 
 def _install_crash_guard() -> None:
