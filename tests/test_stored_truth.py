@@ -18,17 +18,17 @@ from wizard.secret import Secret
 from wizard.vault import StoredKey, Vault
 
 
-def flipping_factory(sim, api_key: str, *, after: int, field: str = "enableWithdrawals"):
-    """Real gateways; when the ``after``-th one is made, "Binance" switches ``field`` on first.
-
-    That is the moment between validating a key and reading back the keyring's copy.
+def flipping_factory(sim, api_key: str, *, after: int, field: str = "enableWithdrawals", change=None):
+    """Real gateways; when the ``after``-th one is made, "Binance" switches ``field`` on first
+    (or makes ``change``). That is the moment between validating a key and reading back the
+    keyring's copy.
     """
     made = [0]
 
     def factory(env, key):
         made[0] += 1
         if made[0] == after:
-            sim.set_permission(api_key, field, True)
+            change() if change is not None else sim.set_permission(api_key, field, True)
         return Gateway(env, key)
 
     return factory
@@ -48,18 +48,14 @@ def test_add_rolls_back_a_key_that_gained_withdrawals_before_the_read_back(isola
 
 def test_add_records_what_the_last_read_said(isolated_home, store, sim):
     """The record's permissions come from the read-back read, not the first one."""
-    from Crypto.PublicKey import ECC
-
-    # FIX permissions exist only on Ed25519 keys: Binance (and the simulator) refuse them on HMAC.
-    private = ECC.generate(curve="ed25519")
-    key = sim.create_key(label="tracker", ip_allowlist=["127.0.0.1"], key_type="ed25519",
-                         public_key_pem=private.public_key().export_key(format="PEM"))
+    key = sim.create_key(label="tracker")  # no IP allowlist at the first read
     env = Environment.custom(sim.base_url)
     result = asyncio.run(commands._add(
-        LABEL, key.api_key, "ed25519", Secret(private.export_key(format="PEM")), env, "read", None,
-        gateways=flipping_factory(sim, key.api_key, after=2, field="enableFixReadOnly")))
+        LABEL, key.api_key, "hmac", Secret(key.secret), env, "read", None,
+        gateways=flipping_factory(sim, key.api_key, after=2,
+                                  change=lambda: sim.set_ip_allowlist(key.api_key, ["127.0.0.1"]))))
     assert result.ok
-    assert Registry().get(LABEL).permissions["fix_read_only"] is True
+    assert Registry().get(LABEL).ip_restricted is True
 
 
 @pytest.fixture
@@ -211,3 +207,39 @@ async def test_a_demo_rotation_gives_its_simulator_the_old_key(isolated_home, st
         async with Gateway(app.session.env, old) as gateway:
             assert await gateway.confirm_key_dead() is not None
     app.stop_simulator()
+
+
+async def test_a_demo_rotation_never_shows_the_adopted_secret(isolated_home, store, sim, tmp_path):
+    """The old key's secret now travels into the rotation's own simulator: nowhere else."""
+    from tests.conftest import SENTINEL_SECRET
+    from tests.test_app_harness import SIZE, make_services, settle
+    from tests.test_leaks import files_holding, process_tree_texts
+    from wizard.app import DEMO_SERVICE, create_app
+
+    key = sim.keys["read_only"]
+    Vault(store, service=DEMO_SERVICE).store(
+        "read-laptop-2026-01-31", StoredKey(key.api_key, "hmac", Secret(SENTINEL_SECRET), "sim", "http://127.0.0.1:9"))
+    commands.open_registry(demo=True).put(KeyRecord(
+        label="read-laptop-2026-01-31", env="sim", base_url="http://127.0.0.1:9", fingerprint=fingerprint(key.api_key),
+        service=DEMO_SERVICE, permissions={"confirmed": True, "reading": True}, ip_restricted=True))
+    services = make_services(None, store, tmp_path)
+    services.registry = commands.open_registry(demo=True)
+    old = services.vault.load("read-laptop-2026-01-31").key_material()
+    app = create_app(services, env=Environment.custom("http://127.0.0.1:9", simulated=True),
+                     rotate_label="read-laptop-2026-01-31", old_key=old, start_sim=True)
+    screens = []
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(40):
+            await settle(pilot)
+            if app.sim_ready:
+                break
+            await pilot.pause(0.1)
+        screens.append(app.export_screenshot())
+        async with Gateway(app.session.env, old) as gateway:  # the adopted copy signs
+            assert (await gateway.read_permissions()).reading is True
+        assert SENTINEL_SECRET not in repr(app.services.sim.request_log)
+        assert SENTINEL_SECRET not in repr(app.services.sim.key(key.api_key))
+        assert not any(SENTINEL_SECRET in text for text in process_tree_texts())
+    app.stop_simulator()
+    assert not any(SENTINEL_SECRET in picture for picture in screens)
+    assert [p for p in files_holding(isolated_home, SENTINEL_SECRET)] == []

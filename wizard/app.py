@@ -330,6 +330,8 @@ class WizardApp(App[None]):
 
             sim = SimExchange()
             if self.old_key is not None and self.old_record is not None:
+                from wizard.demo_rotation import adopt_old_key
+
                 adopt_old_key(sim, self.old_key, self.old_record)  # a demo rotation
             return sim, sim.start_in_thread(port=0)
 
@@ -373,23 +375,6 @@ class WizardApp(App[None]):
         rendered = self.console.render(_safe_traceback(error, secrets), self.console.options)
         self._exit_renderables.append(Segments(rendered))
         self._close_messages_no_wait()
-
-
-def adopt_old_key(sim: Any, key: KeyMaterial, record: KeyRecord) -> None:
-    """Give a demo rotation's fresh simulator the key being rotated, as it was recorded,
-    so the rotation can be rehearsed to the end: replaced, deleted, proven dead."""
-    from wizard.exchange.model import RESTRICTION_FIELDS
-
-    kwargs = {attr: bool(record.permissions.get(attr)) for attr in RESTRICTION_FIELDS.values()
-              if not attr.startswith("fix_") and record.permissions.get(attr) is not None}
-    public = None
-    if key.key_type == "ed25519":
-        from Crypto.PublicKey import ECC  # the simulator holds only the public half
-
-        public = ECC.import_key(key.secret.reveal()).public_key().export_key(format="PEM")
-    sim.adopt_key(label=record.label, api_key=key.api_key, key_type=key.key_type,
-                  secret=key.secret.reveal() if key.key_type == "hmac" else None, public_key_pem=public,
-                  ip_allowlist=["127.0.0.1"] if record.ip_restricted else [], **kwargs)
 
 
 def _safe_traceback(error: BaseException | None, secrets: list[Any]) -> Any:

@@ -302,7 +302,9 @@ async def check_stored(
     if not changes:
         return result
     try:
-        return after_check(result, registry.update(record.label, **changes))
+        updated = registry.update(record.label, **changes)
+        # A best-effort registry (exec's) answers None when it could not write: judge the copy.
+        return after_check(result, updated if updated is not None else replace(record, **changes))
     except RegistryError as exc:
         return after_check(result, replace(record, **changes), not_recorded(exc))
 
@@ -359,6 +361,8 @@ def registry_changes(result: KeyCheck) -> dict[str, Any] | None:
 def after_check(result: KeyCheck, record: KeyRecord, warning: Any = None) -> KeyCheck:
     """What ``check`` says of a stored key once recorded: act-now wording for a key that became
     dangerous, the earliest date that matters, and ``warning`` (the registry was not updated)."""
+    from wizard.stored_check import for_stored_key, with_earliest_date
+
     result = with_earliest_date(for_stored_key(result, record.label), record)
     return result if warning is None else with_finding(result, warning)
 
@@ -375,44 +379,6 @@ def not_recorded(exc: Exception) -> Finding:
     exchange and stands."""
     return finding("registry_not_updated", "warn", f"The result was not recorded: {exc}",
                    "Make the config directory writable so `review` shows when keys were last verified.")
-
-
-def for_stored_key(check: KeyCheck, label: str) -> KeyCheck:
-    """A dangerous permission found on a key that IS stored: say so, and how to end it now.
-
-    The policy's wording ("the wizard never stores such a key") is for a key about to be
-    stored; this one is in the keyring and loadable, so the fix is to act on it today.
-    """
-    from wizard.policy import Finding, Verdict
-
-    found = [f for f in check.findings if f.severity == "block" and f.id.endswith("_enabled")]
-    if not found:
-        return check
-    where = (f" This key is still stored under {label!r} and anything that loads it can use it: "
-             "it was changed in Binance after it was stored.")
-    fix_tail = (f" Or delete the key in Binance's API Management now and replace it with "
-                f"`binance-key-wizard rotate {label}`. Then run `binance-key-wizard check {label}` again.")
-    findings = tuple(
-        Finding(f.id, f.severity, f.message.replace(" The wizard never stores such a key.", "") + where,
-                f"Now: {f.fix.removesuffix(', then check again.').rstrip('.')}.{fix_tail}")
-        if f in found else f for f in check.findings)
-    return replace(check, verdict=Verdict(findings))
-
-
-def with_earliest_date(check: KeyCheck, record: KeyRecord, now: datetime | None = None) -> KeyCheck:
-    """Add the first date that matters (trading cut-off, Binance's expiry, rotation) and why."""
-    from datetime import timedelta
-
-    from wizard.key_dates import dates_of_record, earliest
-    from wizard.policy import Verdict
-
-    moment = now or utcnow()
-    first = earliest(dates_of_record(record), moment)
-    if first is None or check.permissions is None:
-        return check
-    severity = "warn" if first.at - moment <= timedelta(days=7) else "info"
-    note = finding("earliest_date", severity, f"Next date that matters: {first.sentence(moment)}", "")
-    return replace(check, verdict=Verdict((*check.verdict.findings, note)))
 
 
 # --- rotation (wizard.rotation; re-exported so callers keep one entry point) ---------------------

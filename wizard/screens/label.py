@@ -11,7 +11,6 @@ Everything typed goes straight into the session, so Back/Next lose nothing.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Literal
 
 from textual import on, work
@@ -24,6 +23,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 from wizard.messages import KeyPairGenerated
 from wizard.screens.base import StepScreen
 from wizard.screens.key_file import EXAMPLE_PATH, KeyPathInput
+from wizard.screens.label_checks import label_advice, label_problem, same_as_old_key, suggested_label
 from wizard.screens.label_text import ED25519_STEPS, HMAC_STEPS, restrictions_step
 from wizard.secret import Secret
 from wizard.widgets.qr import QRCode
@@ -37,30 +37,6 @@ from wizard.widgets.steady_input import SteadyInput
 # user's own PEM file (both are session.key_type "ed25519"), or an HMAC key made by Binance.
 KeyChoice = Literal["ed25519", "file", "hmac"]
 LABEL_SETTLE = 0.25  # seconds without a keystroke before the label is judged and the status updated
-
-
-def suggested_label(app: object) -> str:
-    """The label the wizard proposes: from the profile's template, else tool-purpose-host-date."""
-    from wizard.parsing import suggest_label
-
-    session, services = app.session, app.services  # type: ignore[attr-defined]
-    day = services.clock()
-    if session.profile is not None:
-        return session.profile.render_label(services.hostname, day)
-    # Without a profile the tool is unknown: no made-up "bot" — purpose, machine and date.
-    return suggest_label("", session.purpose, services.hostname, day)
-
-
-def label_advice(label: str, app: object) -> str:
-    """What the label does not name yet (not a refusal: the rules decide that)."""
-    from wizard.labels import label_names
-
-    session, services = app.session, app.services  # type: ignore[attr-defined]
-    product = getattr(session.profile, "name", "") if session.profile is not None else ""
-    names = label_names(label, host=services.hostname, product=product)
-    if names.names_tool:
-        return ""
-    return "Tip: the label does not name the tool yet: put its name in front, e.g. 3commas-" + label[:12] + "…"
 
 
 class LabelScreen(StepScreen):
@@ -405,33 +381,16 @@ class LabelScreen(StepScreen):
         return True, ""
 
     def _label_problem(self) -> str:
-        """The label's problem for the status line, as typed (the rules' own words)."""
-        from wizard.parsing import InputError, validate_label
-
-        if not self.session.label.strip() or self.session.rotating_label is not None:
+        """The label's problem for the status line, as typed."""
+        if self.session.rotating_label is not None:
             return ""
-        try:
-            validate_label(self.session.label)
-        except InputError as exc:
-            # The status line is short: the rule's first clause; the whole text is under the field.
-            first = re.split(r": |\. ", str(exc), maxsplit=1)[0].rstrip(".")
-            return f"Label: {first} (see under the label)."
-        return ""
+        return label_problem(self.session.label)
 
     def _same_as_old_key(self) -> str | None:
-        """Rotating: the pasted key is the one being replaced (whole key, else its fingerprint)."""
-        from wizard.registry import fingerprint
-
-        wizard, api_key = self.wizard, self.session.api_key.strip()
-        if self.session.rotating_label is None or not api_key:
+        """Rotating: the pasted key is the one being replaced."""
+        if self.session.rotating_label is None:
             return None
-        old = wizard.old_key.api_key if wizard.old_key is not None else None
-        same = api_key == old if old is not None else (
-            wizard.old_record is not None and fingerprint(api_key) == wizard.old_record.fingerprint)
-        if not same:
-            return None
-        return (f"This is the key being rotated ({fingerprint(api_key)}), not a new one. Create a new key "
-                "in API Management and paste it here; delete the old one only after the new one is stored.")
+        return same_as_old_key(self.session.api_key, self.wizard.old_key, self.wizard.old_record)
 
     def before_next(self) -> bool:
         """Check every field's format; show each problem under its field, keep everything."""
