@@ -250,7 +250,12 @@ async def test_demo_flag_starts_simulator_after_first_frame(memory_keyring, tmp_
     app = create_app(services, env=Environment.custom("http://127.0.0.1:0", simulated=True), start_sim=True)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+            # Not settle(): the demo welcome's own keyring check is a worker too, and waiting for
+            # it can outlast the simulator's start delay. The controls come with the first frame.
+            for _ in range(200):
+                if app.screen.query("#next"):
+                    break
+                await pilot.pause(0.01)
             assert not app.sim_ready and app.screen.query_one("#next").disabled  # waits for it
             await pilot.pause(BACKGROUND_START_DELAY)  # it starts a moment after the first frame
             await settle(pilot)
