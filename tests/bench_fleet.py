@@ -33,8 +33,11 @@ SERVICE = "binance-key-wizard"
 def admin(base_url: str, method: str, path: str, body: Any = None) -> Any:
     """One call to the simulator's loopback admin route."""
     data = None if body is None else json.dumps(body).encode()
+    from tests.bench_flows import ADMIN_TOKENS
+
     request = urllib.request.Request(f"{base_url}/_sim/{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "X-Sim-Token": ADMIN_TOKENS[base_url]})
     with urllib.request.urlopen(request, timeout=30) as answer:
         text = answer.read().decode()
     return json.loads(text) if text else None

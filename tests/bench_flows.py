@@ -46,6 +46,10 @@ def make_app(sim: Any, keyring: Any, home: Path, *, timeout: float = 30.0) -> An
     return create_app(services, env=env)
 
 
+# base_url -> the admin token of a simulator started by RemoteSim in this process.
+ADMIN_TOKENS: dict[str, str] = {}
+
+
 class RemoteSim:
     """``binance-key-wizard sim --json`` in a child process: its URL and preset keys.
 
@@ -63,6 +67,8 @@ class RemoteSim:
         assert self._proc.stdout is not None
         first = json.loads(self._proc.stdout.readline())
         self.base_url: str = first["base_url"]
+        self.admin_token: str = first["admin_token"]  # the admin routes need it (X-Sim-Token)
+        ADMIN_TOKENS[self.base_url] = self.admin_token
         self.keys = {k["name"]: SimpleNamespace(**k) for k in first["keys"]}
         self.request_log: list[Any] = []
 
