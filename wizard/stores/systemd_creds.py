@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 from wizard.crash import scrub
+from wizard.locking import fsync_directory  # the registry's: a no-op where directories cannot be synced
 from wizard.secret import Secret
 from wizard.stored_key import StoredKey
 from wizard.stores.base import BoundedStore, ProblemKind, StoreError, store_problem
@@ -151,7 +152,7 @@ class SystemdCredsStore(BoundedStore):
         except BaseException:
             _unlink(tmp)
             raise
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
         return previous
 
     def _previous(self, label: str, target: Path) -> StoredKey | None:
@@ -171,7 +172,7 @@ class SystemdCredsStore(BoundedStore):
         except OSError as exc:
             raise self._error(ProblemKind.UNAVAILABLE, f"Can't delete {target}: {exc.strerror}.",
                               "Run as the user who owns the directory (usually root).") from None
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
         return True
 
     def _labels(self) -> list[str]:
@@ -287,12 +288,3 @@ def _unlink(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
-
-
-def _fsync_directory(directory: Path) -> None:
-    # The rename is durable only once the directory is: a power cut must not bring back the old file.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
