@@ -256,6 +256,7 @@ async def test_demo_flag_starts_simulator_after_first_frame(memory_keyring, tmp_
                 if app.screen.query("#next"):
                     break
                 await pilot.pause(0.01)
+            await pilot.pause()  # the controls' first refresh_state
             assert not app.sim_ready and app.screen.query_one("#next").disabled  # waits for it
             await pilot.pause(BACKGROUND_START_DELAY)  # it starts a moment after the first frame
             await settle(pilot)
