@@ -15,6 +15,8 @@
   this computer's clock, not to a key: gateways made with the same
   :class:`Environment` object reuse it for :data:`OFFSET_TTL` (see
   :func:`shared_cache`), so a wizard run syncs once, not once per step.
+  That cache and the per-IP rate-limit cool-downs live in
+  :mod:`wizard.exchange.shared_state`; this module re-exports their names.
 * Redirects are never followed and answers are read up to a size cap
   (:mod:`wizard.exchange.hostile`): a key is never forwarded to another host.
 * Failures leave as :class:`ExchangeError` raised outside any ``except`` block,
@@ -29,17 +31,25 @@ import importlib
 import re
 import threading
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from wizard.exchange.errors import Context, is_transient, problem_from_exception
 from wizard.exchange.hostile import client_options, hostile_problem
-from wizard.exchange.messages import banned, clock_skew_problem, rate_limited, waf_blocked
+from wizard.exchange.messages import clock_skew_problem
 from wizard.exchange.model import Environment, ExchangeError, KeyMaterial, Problem, ProblemKind
 from wizard.exchange.pacing import pacer_for
 from wizard.exchange.parse import UnexpectedAnswer, server_time_ms
+from wizard.exchange.shared_state import (  # re-exported: callers import them from here
+    OFFSET_TTL,
+    SharedCache,
+    cool_down_seconds,
+    cooling_down,
+    forget_cool_downs,
+    shared_cache,
+    start_cool_down,
+)
 from wizard.secret import Secret
 
 Method = Literal["GET", "POST", "DELETE"]
@@ -47,59 +57,11 @@ Request = Callable[[Any], Awaitable[Any]]  # given the AsyncClient, makes one re
 
 _API_KEY = re.compile(r"[A-Za-z0-9]{16,128}")
 
-# Binance's limits are per IP, not per key: after a 429/418 every gateway in
-# this process waits out Retry-After rather than dig the ban deeper.
-# api_url -> (monotonic deadline, the problem that started it)
-_COOL_DOWN: dict[str, tuple[float, Problem]] = {}
-
-# How long a measured clock offset is reused by later gateways of the same
-# environment. Clocks drift by milliseconds a day; a jump (NTP step, resume
-# from sleep) shows up as -1021, which re-syncs and retries once anyway.
-OFFSET_TTL = 600.0
-
-
-class SharedCache:
-    """Facts every gateway of one :class:`Environment` object may reuse for a while.
-
-    Only what is the same whatever key asks (the clock offset, a symbol's rules,
-    its average price) or plainly not secret (a key's free balances, for the
-    probe's funds check): never credentials. Entries expire after the ``ttl``
-    given when they are read, so each caller decides how fresh is fresh enough.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, ...], tuple[float, Any]] = {}
-
-    def get(self, key: tuple[str, ...], ttl: float) -> Any | None:
-        """The value stored under ``key`` if younger than ``ttl`` seconds, else None."""
-        entry = self._entries.get(key)
-        if entry is None or time.monotonic() - entry[0] > ttl:
-            return None
-        return entry[1]
-
-    def put(self, key: tuple[str, ...], value: Any) -> None:
-        """Remember ``value`` from now on."""
-        self._entries[key] = (time.monotonic(), value)
-
-    def drop(self, key: tuple[str, ...]) -> None:
-        """Forget ``key`` (e.g. rules that an order just failed against)."""
-        self._entries.pop(key, None)
-
-
-# id(Environment) -> its cache; an entry goes when its Environment is collected.
-# By identity, not equality: each CLI run and wizard session makes one
-# Environment and shares within it, while separately built environments (a
-# second simulator that happens to reuse a port) never see each other's data.
-_SHARED: dict[int, SharedCache] = {}
-
-
-def shared_cache(env: Environment) -> SharedCache:
-    """The :class:`SharedCache` of this very ``env`` object."""
-    cache = _SHARED.get(id(env))
-    if cache is None:
-        cache = _SHARED[id(env)] = SharedCache()
-        weakref.finalize(env, _SHARED.pop, id(env), None)
-    return cache
+__all__ = [
+    "OFFSET_TTL", "Method", "Request", "SharedCache", "Transport", "TransportStats",
+    "bad_api_key", "bad_private_key", "cool_down_seconds", "cooling_down",
+    "forget_cool_downs", "load_python_binance", "shared_cache", "unexpected_answer",
+]
 
 
 @dataclass(frozen=True)
@@ -237,7 +199,7 @@ class Transport:
             wait = cool_down_seconds(problem)
             if wait is not None:
                 # Every later request of this process waits it out.
-                _COOL_DOWN[self.env.api_url] = (time.monotonic() + wait, problem)
+                start_cool_down(self.env.api_url, wait, problem)
             if problem.kind is ProblemKind.CLOCK_SKEW and signed:
                 if not resynced:
                     resynced = True
@@ -294,47 +256,6 @@ class Transport:
             value = headers.get(name)
             if value is not None and str(value).isdigit():
                 setattr(self, attr, int(value))
-
-
-def cool_down_seconds(problem: Problem) -> float | None:
-    """How long every request holds off after ``problem`` (None: not at all).
-
-    429/418 (with no Retry-After: the rest of the minute, or Binance's shortest
-    ban) and a WAF 403 hold every request off; -1015 limits the account's new
-    orders only, so reads go on.
-    """
-    if problem.code == -1015:
-        return None
-    if problem.kind in (ProblemKind.RATE_LIMITED, ProblemKind.BANNED):
-        return problem.retry_after or (60.0 if problem.kind is ProblemKind.RATE_LIMITED else 120.0)
-    if problem.kind is ProblemKind.REGION_BLOCKED and problem.status == 403:
-        return problem.retry_after or 120.0
-    return None
-
-
-def forget_cool_downs() -> None:
-    """Drop every rate-limit/ban wait and pacing reading (tests: a new simulator may reuse
-    an old one's port)."""
-    from wizard.exchange.pacing import forget_pacers
-
-    _COOL_DOWN.clear()
-    forget_pacers()
-
-
-def cooling_down(api_url: str) -> Problem | None:
-    """The rate-limit/ban Problem still in force for ``api_url`` (None once it's over)."""
-    entry = _COOL_DOWN.get(api_url)
-    if entry is None:
-        return None
-    until, problem = entry
-    remaining = until - time.monotonic()
-    if remaining <= 0:
-        _COOL_DOWN.pop(api_url, None)
-        return None
-    if problem.kind is ProblemKind.REGION_BLOCKED:
-        return waf_blocked(problem.status, remaining)
-    build = banned if problem.kind is ProblemKind.BANNED else rate_limited
-    return build(problem.code, problem.status, remaining)
 
 
 _import_lock = threading.Lock()

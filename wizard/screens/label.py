@@ -6,6 +6,7 @@ user already has (only its path is typed; the key itself is never shown), or
 created by Binance (HMAC: the secret is pasted into a masked field that
 refuses copy and cut).
 Everything typed goes straight into the session, so Back/Next lose nothing.
+The form's widgets are laid out in :mod:`wizard.screens.label_form`.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from typing import Literal
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalGroup
 from textual.markup import escape
 from textual.timer import Timer
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from wizard.messages import KeyPairGenerated
 from wizard.screens.base import StepScreen
-from wizard.screens.key_file import EXAMPLE_PATH, KeyPathInput
+from wizard.screens.key_file import KeyPathInput
 from wizard.screens.label_checks import label_advice, label_problem, same_as_old_key, suggested_label
+from wizard.screens.label_form import compose_label_form
 from wizard.screens.label_text import ED25519_STEPS, HMAC_STEPS, restrictions_step
 from wizard.secret import Secret
 from wizard.widgets.qr import QRCode
@@ -31,7 +32,6 @@ from wizard.widgets.secret_input import SecretInput, clean_paste
 from wizard.widgets.sim_panel import SimApiPanel
 from wizard.widgets.debounce import Debouncer
 from wizard.widgets.status import Busy
-from wizard.widgets.steady_input import SteadyInput
 
 # What the key-type radio offers: an Ed25519 pair generated here, an Ed25519 key from the
 # user's own PEM file (both are session.key_type "ed25519"), or an HMAC key made by Binance.
@@ -54,49 +54,7 @@ class LabelScreen(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         self._errors: dict[str, str] = {}
-        env = self.session.env
-        with Horizontal(id="mgmt"):
-            with Vertical(id="mgmt-text"):
-                yield Static("Open Binance's API Management: Profile → Account → API Management. "
-                             "Scan the code with your phone, or open this address:")
-                yield Static(escape(env.management_url), id="mgmt-url", classes="url")
-                yield Button("Copy address", id="copy-url", compact=True)
-            yield QRCode(env.management_url, id="mgmt-qr")
-        yield Static("Label", classes="section")
-        yield SteadyInput(id="label", placeholder="e.g. koinly-read-laptop-2026-01-31")
-        yield Static(id="label-error", classes="error")
-        yield Static(id="label-hint", classes="hint")
-        yield Static("Key type", classes="section")
-        with RadioSet(id="key-type", compact=True):
-            yield RadioButton("Ed25519 pair generated here (recommended)", id="kt-ed25519")
-            yield RadioButton("Ed25519 key I already have (PEM file)", id="kt-file")
-            yield RadioButton("HMAC, created by Binance (\"System generated\")", id="kt-hmac")
-        with Vertical(id="ed25519-box"):
-            yield Button("Generate an Ed25519 key pair here", id="generate", compact=True, variant="primary")
-            yield Busy(id="keygen-busy")
-            with VerticalGroup(id="key-file-box"):
-                yield Static("The private key file (PKCS#8 PEM: -----BEGIN PRIVATE KEY-----). Type its path; "
-                             "the wizard reads the file and shows only the public key.", classes="hint")
-                yield KeyPathInput(id="key-file", placeholder=f"path, e.g. {EXAMPLE_PATH}")
-                yield Static(id="key-file-error", classes="error")
-                yield Button("Load the key file", id="load-key-file", compact=True, variant="primary")
-                yield Busy(id="key-file-busy")
-            yield Static(id="pubkey", classes="pem")
-            yield Button("Copy public key", id="copy-pub", compact=True)
-            yield QRCode("", id="pub-qr")
-            yield Static(id="ed25519-steps", classes="steps")
-        yield Static(id="hmac-steps", classes="steps")
-        yield Static("API key", classes="section")
-        yield SteadyInput(id="api-key", placeholder="paste the 64-character API key")
-        yield Static(id="api-key-error", classes="error")
-        with Vertical(id="secret-box"):
-            yield Static("Secret key", classes="section")
-            yield SecretInput(id="secret", placeholder="paste the secret key (masked; it cannot be copied out)")
-            yield Static(id="secret-error", classes="error")
-        if self.wizard.is_demo:
-            from wizard.policy import SETTING_LABELS
-
-            yield SimApiPanel(SETTING_LABELS, id="sim-panel")
+        yield from compose_label_form(self.session.env, demo=self.wizard.is_demo)
 
     # -- filling from the session -------------------------------------------------------------
     def setup(self) -> None:

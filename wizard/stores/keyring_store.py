@@ -4,21 +4,19 @@ A :class:`Vault` keeps one JSON document per label in the OS keyring (macOS
 Keychain, Windows Credential Manager, Secret Service/KWallet on Linux). Every
 write is read back and compared; a replacement is written and verified under a
 side name before the old entry is touched; every keyring call runs in a daemon
-thread with a timeout, because a desktop keyring may sit behind an unlock
-prompt. Anything that is not a real OS keyring (no backend, the null backend,
-keyrings.alt's file backends) is refused with a :class:`KeyringProblem` that
-says how to fix it on this OS. ``keyring`` is imported only inside calls.
+thread with a timeout (:mod:`wizard.stores.keyring_threads`), because a desktop
+keyring may sit behind an unlock prompt. Anything that is not a real OS keyring
+(no backend, the null backend, keyrings.alt's file backends) is refused with a
+:class:`KeyringProblem` that says how to fix it on this OS. ``keyring`` is imported only inside calls.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import secrets as _random
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from wizard.keyring_health import (
     KeyringProblem,
@@ -32,6 +30,7 @@ from wizard.keyring_health import (
 )
 from wizard.secret import Secret
 from wizard.stores.base import StoreError
+from wizard.stores.keyring_threads import ThreadedOps, _Abandoned, _Op
 from wizard.stored_key import StoredKey as StoredKey  # re-exported: what a Vault stores and loads
 
 SERVICE = "binance-key-wizard"
@@ -39,7 +38,6 @@ SERVICE = "binance-key-wizard"
 PENDING_SUFFIX = "\x1fpending"
 PROBE_USERNAME = "\x1fhealth-check"
 WINDOWS_MAX_CHARS = 1280  # CRED_MAX_CREDENTIAL_BLOB_SIZE (2560 bytes) in UTF-16
-T = TypeVar("T")
 _RESOLVING = threading.Lock()
 
 
@@ -47,27 +45,13 @@ _RESOLVING = threading.Lock()
 VaultError = StoreError
 
 
-class _Abandoned(Exception):
-    """The caller stopped waiting; stop before the next step that changes anything."""
-
-
-class _Op:
-    """One vault operation running in its own daemon thread."""
-
-    def __init__(self) -> None:
-        self.abandoned = threading.Event()
-
-    def check(self) -> None:
-        if self.abandoned.is_set():
-            raise _Abandoned
-
-
-class Vault:
+class Vault(ThreadedOps):
     """The keyring, verified: the ``keyring`` / ``keyring:SERVICE`` store. ``backend`` (any
     keyring backend object) is used as is; by default ``keyring.get_keyring()``.
     ``timeout`` bounds each whole operation."""
 
     kind_title = "OS keyring"
+    _UNLABELLED = PROBE_USERNAME  # the lock a health check (no label) takes
 
     def __init__(self, backend: Any = None, service: str = SERVICE, timeout: float = 10.0) -> None:
         self._given = backend
@@ -182,55 +166,6 @@ class Vault:
     async def adelete(self, label: str) -> bool:
         """Async :meth:`delete`."""
         return await self._arun(self._delete, label)
-
-    # -- threading --
-    def _start(self, fn: Callable[..., T], args: tuple) -> tuple[_Op, concurrent.futures.Future]:
-        # A daemon thread, not an executor: a keyring stuck behind a prompt must not
-        # keep the process alive at exit.
-        op, future = _Op(), concurrent.futures.Future()
-
-        def body() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                with self._lock_for(str(args[0]) if args else PROBE_USERNAME):
-                    op.check()
-                    result = fn(op, *args)
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-
-        threading.Thread(target=body, name="vault", daemon=True).start()
-        return op, future
-
-    def _lock_for(self, label: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(label, threading.Lock())
-
-    def _timed_out(self, op: _Op) -> VaultError:
-        op.abandoned.set()
-        seconds = f"{self.timeout:g}"
-        return VaultError(
-            problem(KeyringProblemKind.TIMEOUT, f"The keyring did not answer within {seconds} seconds.", self._name())
-        )
-
-    def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        op, future = self._start(fn, args)
-        try:
-            return future.result(timeout=self.timeout)
-        except concurrent.futures.TimeoutError:
-            raise self._timed_out(op) from None
-
-    async def _arun(self, fn: Callable[..., T], *args: Any) -> T:
-        op, future = self._start(fn, args)
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
-        except asyncio.TimeoutError:
-            raise self._timed_out(op) from None
-        except asyncio.CancelledError:
-            op.abandoned.set()
-            raise
 
     # -- backend --
     def _name(self) -> str:
