@@ -1,5 +1,8 @@
 """The non-interactive subcommands: ``add``, ``check``, ``review``, ``rotate``.
 
+``review`` and ``rotate`` live in :mod:`wizard.commands_review`, the collaborators
+every command opens in :mod:`wizard.commands_common`; all are importable from here.
+
 Each takes the argparse Namespace from :mod:`wizard.cli` and returns the exit
 code documented there. Collaborators come from the environment, never from
 patches: the keyring backend is keyring's own choice (``PYTHON_KEYRING_BACKEND``,
@@ -14,12 +17,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wizard import lifecycle
 from wizard.cli_input import UsageError, read_secret
+# The collaborators live in wizard/commands_common.py; importable from here as before.
+from wizard.commands_common import (  # noqa: F401 - re-exported
+    _env_override,
+    _install_crash_guard,
+    _terminable,
+    check_base_url,
+    environment_from_args,
+    gateway_factory,
+    load_profile_arg,
+    open_registry,
+    open_vault,
+    record_profile,
+    run,
+    store_arg,
+)
+from wizard.commands_review import review, rotate  # noqa: F401 - re-exported: cli dispatches here
 from wizard.exchange.model import Environment
 from wizard.review import Printer
 from wizard.lifecycle import (
@@ -27,141 +44,14 @@ from wizard.lifecycle import (
     EXIT_OK,
     EXIT_USAGE,
     KeyCheck,
-    LifecycleError,
     failed_check,
     finding,
 )
 
 if TYPE_CHECKING:
     from wizard.profiles import Profile
-    from wizard.registry import KeyRecord, Registry
     from wizard.secret import Secret
     from wizard.stores import SecretStore
-    from wizard.vault import Vault
-
-# --- collaborators ---------------------------------------------------------------------------
-
-
-def gateway_factory(env: Environment, key: Any) -> Any:
-    """The real gateway (python-binance underneath), imported when first needed."""
-    from wizard.exchange.gateway import Gateway
-
-    return Gateway(env, key)
-
-
-def open_registry(demo: bool = False) -> Registry:
-    """The key registry in the platform config dir (``$XDG_CONFIG_HOME`` on Linux); with
-    ``demo``, the demo's own (``demo-keys.json``, where ``--demo`` runs record their keys)."""
-    from wizard.registry import Registry, default_path
-
-    return Registry(default_path("demo-keys.json")) if demo else Registry()
-
-
-def open_vault(service: str | None = None) -> Vault:
-    """The keyring vault on keyring's configured backend."""
-    from wizard.vault import SERVICE, Vault
-
-    return Vault(service=service or SERVICE)
-
-
-def store_arg(args: argparse.Namespace, profile: Profile | None = None) -> SecretStore | None:
-    """``--store URI`` (else the profile's ``[store] uri``) as a store, or None; a bad URI is exit 2."""
-    from wizard.stores import StoreURIError, open_store
-
-    uri = getattr(args, "store", None) or getattr(profile, "store_uri", None)
-    if not uri:
-        return None
-    try:
-        return open_store(uri)
-    except StoreURIError as exc:
-        raise UsageError("store_invalid", str(exc), "Fix the store URI (see `binance-key-wizard add --help`).") from None
-
-
-def environment_from_args(args: argparse.Namespace, record: KeyRecord | None = None) -> Environment:
-    """``--base-url`` / ``--env`` if given, else what the record remembers, else live."""
-    base_url = getattr(args, "base_url", None)
-    if base_url is not None:  # '' is a mistake to report, not a quiet "live"
-        return Environment.custom(check_base_url(base_url))
-    if getattr(args, "env", None):
-        return Environment.from_name(args.env)
-    if record is not None:
-        return lifecycle.record_environment(record)
-    return Environment.live()
-
-
-def check_base_url(url: str) -> str:
-    """``--base-url`` through the one URL rule (:mod:`wizard.urls`); UsageError (exit 2) if it fails."""
-    from wizard.urls import UrlError, parse_base_url
-
-    try:
-        return parse_base_url(url)
-    except UrlError as exc:
-        raise UsageError(exc.id, exc.message, exc.fix) from None
-
-
-def load_profile_arg(path: str | None) -> Profile | None:
-    """The ``--profile`` file, or None; a broken file is a usage error naming line and field."""
-    if not path:
-        return None
-    from wizard.profiles import ProfileError, load_profile
-
-    try:
-        # Absolute, so `check` finds the file again from any directory.
-        return load_profile(Path(path).expanduser().resolve())
-    except ProfileError as exc:
-        raise UsageError("profile_invalid", str(exc), "Fix the profile file or leave out --profile.") from None
-
-
-def record_profile(record: KeyRecord) -> Profile | None:
-    """The profile recorded at setup, if its file can still be read (else the built-in policy)."""
-    ref = getattr(record, "profile", None)
-    if not ref or not isinstance(ref, str) or not Path(ref).is_file():
-        return None
-    try:
-        return load_profile_arg(ref)
-    except UsageError:
-        return None
-
-
-def run(coro: Any) -> Any:
-    """Run one command's async body on a fresh event loop.
-
-    SIGTERM (``timeout``, a CI job cancelled, ``systemctl stop``) is handled like Ctrl+C: the
-    body is cancelled, so an ``add`` rolls back, then :class:`wizard.cli.Terminated` (exit 143).
-    """
-    return asyncio.run(_terminable(coro))
-
-
-async def _terminable(coro: Any) -> Any:
-    import signal
-
-    from wizard.cli import Terminated
-
-    task, terminated = asyncio.current_task(), []
-    try:
-        asyncio.get_running_loop().add_signal_handler(
-            signal.SIGTERM, lambda: (terminated.append(True), task.cancel()))  # type: ignore[union-attr]
-    except (NotImplementedError, RuntimeError, ValueError, AttributeError):  # Windows, not the main thread
-        pass
-    try:
-        return await coro
-    except asyncio.CancelledError:
-        if terminated:
-            raise Terminated from None
-        raise  # Ctrl+C: asyncio.run turns it into KeyboardInterrupt
-
-
-def _install_crash_guard() -> None:
-    """Tracebacks without locals or secrets, installed once per process; and, since every
-    command that calls this holds a secret, no core dumps or same-user ptrace (wizard/hardening.py)."""
-    from wizard.hardening import harden_process
-
-    harden_process()
-    if getattr(sys.excepthook, "__module__", "") == "wizard.crash":
-        return
-    from wizard.crash import install_safe_excepthook
-
-    install_safe_excepthook()
 
 
 # --- add -------------------------------------------------------------------------------------
@@ -339,12 +229,6 @@ def urgent_warnings(checks: list[KeyCheck]) -> list[str]:
             if f.id in URGENT_WARNING_IDS and f.severity == "warn"]
 
 
-def _env_override(args: argparse.Namespace) -> Environment | None:
-    if getattr(args, "base_url", None) is not None or getattr(args, "env", None):
-        return environment_from_args(args)
-    return None
-
-
 def _fleet_options(args: argparse.Namespace) -> dict[str, Any]:
     from wizard.fleet import DEFAULT_CONCURRENCY
 
@@ -389,103 +273,3 @@ def _no_keys() -> Any:
         "credentials_missing", "block", "No keys are managed yet.",
         "Run `binance-key-wizard` to set one up, or `binance-key-wizard add LABEL --api-key KEY`.",
     )
-
-
-# --- review ----------------------------------------------------------------------------------
-
-
-def review(args: argparse.Namespace) -> int:
-    """Every managed key and what is due; a Textual screen on a terminal, a table otherwise."""
-    from wizard import review as review_mod
-    from wizard.registry import RegistryError
-    from wizard.stores import StoreError
-
-    try:
-        demo = bool(getattr(args, "demo", False))
-        store = store_arg(args)
-        if store is not None:  # the keys in that store, known here or not
-            from wizard.stores.shared import review_records
-
-            from wizard.progress import progress_bar
-
-            # Every key this machine has no record of is read from the store: long for a fleet.
-            bar = progress_bar(len(store.labels() or []), what="reading keys", json_mode=args.json)
-            try:
-                records = review_records(store, open_registry(demo=demo), progress=bar.update if bar else None)
-            finally:
-                if bar is not None:
-                    bar.close()
-        else:
-            records = open_registry(demo=demo).all()
-    except UsageError as exc:
-        Printer(json_mode=False).error(exc.message, exc.fix)
-        return EXIT_USAGE
-    except StoreError as exc:
-        Printer(json_mode=False).error(exc.problem.message, lifecycle.keyring_unusable(exc.problem).fix)
-        return EXIT_CREDENTIALS
-    except RegistryError as exc:
-        Printer(json_mode=False).error(str(exc))
-        return EXIT_CREDENTIALS
-    if args.json:
-        review_mod.print_json(records)
-        return EXIT_OK
-    if sys.stdout.isatty() and sys.stdin.isatty() and records:
-        try:
-            from wizard.launch import run_review_app
-
-            return int(run_review_app(records) or 0)
-        except ImportError:  # a build without the Textual review screen: the table says the same
-            pass
-    review_mod.print_table(records)
-    return EXIT_OK
-
-
-# --- rotate ----------------------------------------------------------------------------------
-
-
-def rotate(args: argparse.Namespace) -> int:
-    """Launch the wizard pre-filled from the old key; it replaces it and proves the old one dead.
-
-    The label and the keyring are checked first (exit 3), then that this is a
-    terminal (exit 2): the old key is never touched here.
-    """
-    _install_crash_guard()
-    out = Printer(json_mode=False)
-    from wizard.registry import RegistryError
-
-    demo = bool(getattr(args, "demo", False))
-    registry = open_registry(demo=demo)
-    try:
-        record = registry.get(args.label)
-        from wizard.stores import open_store_for
-
-        vault = open_store_for(record) if record is not None else open_vault()
-        env = _env_override(args)
-        start = run(lifecycle.begin_rotation(vault, registry, args.label, env=env))
-        profile = load_profile_arg(getattr(args, "profile", None)) or record_profile(start.old_record)
-    except UsageError as exc:
-        out.usage_error(args.label, exc)
-        return EXIT_USAGE
-    except LifecycleError as exc:
-        out.error(exc.finding.message, exc.finding.fix)
-        return exc.exit_code
-    except RegistryError as exc:
-        out.error(str(exc))
-        return EXIT_CREDENTIALS
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        out.error("rotate needs a terminal: it walks you through creating the new key in Binance.",
-                  "Run it in an interactive terminal (not piped or in a script).")
-        return EXIT_USAGE
-    from wizard.app import Services, create_app
-
-    services = Services(gateway_factory=gateway_factory, vault=vault, registry=registry)
-    # --demo: a fresh simulator, given the old key, so the whole rotation can be rehearsed.
-    app = create_app(services, env=start.env, purpose=start.old_record.purpose, profile=profile,
-                     rotate_label=args.label, old_key=start.old_key.key_material(), start_sim=demo)
-    try:
-        app.run()
-    finally:
-        app.stop_simulator()
-    from wizard.launch import exit_code_of
-
-    return exit_code_of(app)
