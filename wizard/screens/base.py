@@ -80,8 +80,11 @@ class StepScreen(Screen[None]):
             yield from self._controls()
 
     def _controls(self) -> list[Widget]:
-        """Back/Next and the key bar: the costliest widgets of a step (Button's styles
-        and a widget per key), so the first screen gets them just after its first frame."""
+        """Back/Next and the key bar, which the first screen gets just after its first frame.
+
+        Both are kept light for that moment: NavButton parses only the styles of its two
+        variants (Button's full stylesheet took ~20 ms), and KeyBar is one widget where
+        Footer made one per key and drew them a refresh later (~50 ms of CPU)."""
         nav = Horizontal(
             NavButton("← Back", id="back"),
             Static("", id="nav-status"),
