@@ -196,7 +196,7 @@ async def test_first_frame_shows_the_step_then_its_controls(sim, memory_keyring,
         await settle(pilot)
         assert seen == {"heading": True, "nav": False}
         assert app.screen.query_one("#next").has_focus
-        assert app.screen.query("Footer")
+        assert app.screen.query("KeyBar")
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.STEP == "checklist"

@@ -201,8 +201,9 @@ class WizardApp(App[None]):
 
     async def on_ready(self) -> None:
         # Textual sends Ready once the first frame is on screen. What that frame didn't
-        # need comes now: Back/Next and the key bar (~30 ms of styling; Enter starts the
-        # wizard meanwhile) and the demo's simulator (its aiohttp import would have
+        # need comes now: Back/Next and the key bar (~20 ms: mounting, styling and a second
+        # layout; composed into the first frame they delayed it by more than that; Enter
+        # starts the wizard meanwhile) and the demo's simulator (its aiohttp import would have
         # competed with the frame for the interpreter).
         await self._after_first_frame()
 

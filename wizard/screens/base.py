@@ -16,6 +16,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
+from wizard.widgets.key_bar import KeyBar
+from wizard.widgets.nav_button import NavButton
 from wizard.widgets.stepper import Stepper
 
 if TYPE_CHECKING:
@@ -78,17 +80,18 @@ class StepScreen(Screen[None]):
             yield from self._controls()
 
     def _controls(self) -> list[Widget]:
-        """Back/Next and the key bar: the costliest widgets of a step (Button's styles
-        and a widget per key), so the first screen gets them just after its first frame."""
-        from textual.widgets import Footer  # its module loads after the first frame too
+        """Back/Next and the key bar, which the first screen gets just after its first frame.
 
+        Both are kept light for that moment: NavButton parses only the styles of its two
+        variants (Button's full stylesheet took ~20 ms), and KeyBar is one widget where
+        Footer made one per key and drew them a refresh later (~50 ms of CPU)."""
         nav = Horizontal(
-            Button("← Back", id="back"),
+            NavButton("← Back", id="back"),
             Static("", id="nav-status"),
-            Button(self.NEXT_LABEL, id="next", variant="primary"),
+            NavButton(self.NEXT_LABEL, id="next", variant="primary"),
             id="nav",
         )
-        return [nav, Footer()]
+        return [nav, KeyBar()]
 
     def compose_body(self) -> ComposeResult:
         """The step's own widgets."""
@@ -133,7 +136,7 @@ class StepScreen(Screen[None]):
 
         ``typing``: called after a pause in typing, when only Next/Back can have
         changed; the key bar is then redrawn only if they did (a redraw
-        recomposes the Footer, 10-20 ms) and an unchanged status line is left
+        re-renders the key bar) and an unchanged status line is left
         alone (``Static.update`` lays the whole screen out again).
         """
         ok, why = self.can_go_next()

@@ -1,8 +1,8 @@
 """Run per-keystroke work once typing pauses, not once per key.
 
 Each key typed into an Input posts ``Input.Changed``. What only informs the
-user — the navigation bar and key bar (``refresh_bindings`` recomposes the
-Footer: ~10 ms a key), a field's hint, the demo's simulator panel — can wait
+user — the navigation bar and key bar (``refresh_bindings`` redraws the
+key bar and re-checks every binding), a field's hint, the demo's simulator panel — can wait
 until the typing stops for ``delay`` seconds; the session itself is still
 updated on every key, so Next and every check always see what was typed.
 """
