@@ -31,6 +31,7 @@ from wizard.keyring_health import (
     problem_from_exception,
 )
 from wizard.secret import Secret
+from wizard.stores import daemon_pool
 from wizard.stores.base import StoreError
 from wizard.stored_key import StoredKey as StoredKey  # re-exported: what a Vault stores and loads
 
@@ -186,7 +187,7 @@ class Vault:
     # -- threading --
     def _start(self, fn: Callable[..., T], args: tuple) -> tuple[_Op, concurrent.futures.Future]:
         # A daemon thread, not an executor: a keyring stuck behind a prompt must not
-        # keep the process alive at exit.
+        # keep the process alive at exit. Kept ones (daemon_pool): a fresh start per call stalls the loop.
         op, future = _Op(), concurrent.futures.Future()
 
         def body() -> None:
@@ -201,7 +202,7 @@ class Vault:
             else:
                 future.set_result(result)
 
-        threading.Thread(target=body, name="vault", daemon=True).start()
+        daemon_pool.submit(body)
         return op, future
 
     def _lock_for(self, label: str) -> threading.Lock:
