@@ -46,3 +46,25 @@ def test_a_burst_runs_concurrently():
     for _ in range(8):
         daemon_pool.submit(job)
     assert all(finished.acquire(timeout=10) for _ in range(8))
+
+
+def test_run_hands_back_result_and_exception_and_reuses_its_worker():
+    idents = set()
+
+    def fn() -> int:
+        idents.add(threading.get_ident())
+        return 7
+
+    for _ in range(50):  # no pause between calls: the worker is idle again before the result is set
+        assert daemon_pool.run(fn).result(timeout=5) == 7
+    assert len(idents) == 1
+
+    def boom() -> None:
+        raise KeyError("x")
+
+    try:
+        daemon_pool.run(boom).result(timeout=5)
+    except KeyError:
+        pass
+    else:
+        raise AssertionError("the exception did not reach the caller")

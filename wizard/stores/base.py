@@ -173,21 +173,11 @@ class BoundedStore:
 
     # -- threading --
     def _start(self, fn: Callable[..., T], args: tuple) -> concurrent.futures.Future:
-        future: concurrent.futures.Future = concurrent.futures.Future()
+        def call() -> T:
+            with self._lock_for(fn, args):
+                return fn(*args)
 
-        def body() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                with self._lock_for(fn, args):
-                    result = fn(*args)
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-
-        daemon_pool.submit(body)  # kept daemon threads: a Thread.start per call stalls the event loop
-        return future
+        return daemon_pool.run(call)  # kept daemon threads: a Thread.start per call stalls the event loop
 
     def _lock_for(self, fn: Callable[..., Any], args: tuple) -> threading.Lock:
         """The store-wide lock; with :attr:`READS_IN_PARALLEL`, a read takes its label's own

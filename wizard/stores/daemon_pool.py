@@ -12,18 +12,42 @@ daemon threads: exit never waits for them.
 
 from __future__ import annotations
 
+import concurrent.futures
 import queue
 import threading
 from collections.abc import Callable
+from typing import Any, TypeVar
 
-_jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+T = TypeVar("T")
+# A job may return a callable, run after its worker is back among the idle ones: the
+# caller that wakes up on it and submits again finds that worker free, not a new thread.
+Job = Callable[[], "Callable[[], None] | None"]
+
+_jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
 _lock = threading.Lock()
 _idle = 0  # workers waiting on _jobs (or about to take the job just queued)
 # Idle workers kept beyond this exit, so a burst doesn't leave hundreds parked.
 MAX_IDLE = 16
 
 
-def submit(job: Callable[[], None]) -> None:
+def run(fn: Callable[[], T]) -> concurrent.futures.Future[T]:
+    """``fn()`` on a kept daemon thread; its result (or exception) in the future returned."""
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def job() -> Callable[[], None] | None:
+        if not future.set_running_or_notify_cancel():
+            return None
+        try:
+            result = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+            return lambda: future.set_exception(exc)
+        return lambda: future.set_result(result)
+
+    submit(job)
+    return future
+
+
+def submit(job: Job) -> None:
     """Run ``job()`` in a daemon thread: an idle kept one, else a new one. Never blocks."""
     global _idle
     with _lock:
@@ -39,11 +63,16 @@ def _work() -> None:
     global _idle
     while True:
         job = _jobs.get()
+        finish: Any = None
         try:
-            job()
+            finish = job()
         except BaseException:  # noqa: BLE001 - a job hands its own errors to its caller
             pass
         with _lock:
-            if _idle >= MAX_IDLE:
-                return
-            _idle += 1
+            leaving = _idle >= MAX_IDLE
+            if not leaving:
+                _idle += 1
+        if finish is not None:
+            finish()
+        if leaving:
+            return

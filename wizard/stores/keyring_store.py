@@ -188,22 +188,14 @@ class Vault:
     def _start(self, fn: Callable[..., T], args: tuple) -> tuple[_Op, concurrent.futures.Future]:
         # A daemon thread, not an executor: a keyring stuck behind a prompt must not
         # keep the process alive at exit. Kept ones (daemon_pool): a fresh start per call stalls the loop.
-        op, future = _Op(), concurrent.futures.Future()
+        op = _Op()
 
-        def body() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                with self._lock_for(str(args[0]) if args else PROBE_USERNAME):
-                    op.check()
-                    result = fn(op, *args)
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
+        def call() -> T:
+            with self._lock_for(str(args[0]) if args else PROBE_USERNAME):
+                op.check()
+                return fn(op, *args)
 
-        daemon_pool.submit(body)
-        return op, future
+        return op, daemon_pool.run(call)
 
     def _lock_for(self, label: str) -> threading.Lock:
         with self._locks_guard:
