@@ -73,7 +73,7 @@ LIMITS = {"first_frame": 1.2, "check_requests": 2, "check_weight": 2, "read_weig
           "spot_weight": 60, "key_ms": 100.0, "memory": 1.3, "fleet_seconds": 3.0,
           "key_p95_ms": 16.0, "key_max_ms": 50.0, "review_seconds": 1.0}
 TYPING_KEYS, TYPING_GAP = 64, 0.008  # tests/bench_typing.py's CHARS and GAP
-FLEET_CONCURRENCY = 16  # wizard.fleet.DEFAULT_CONCURRENCY (not imported: bench.py stays light)
+FLEET_CONCURRENCY = 32  # wizard.fleet.DEFAULT_CONCURRENCY (not imported: bench.py stays light)
 FLEET_READ_CONNECTIONS = 4  # wizard.fleet.READ_CONNECTIONS
 SAPI_IP_LIMIT = 12000  # /sapi request weight per IP per minute (apiRestrictions counts here)
 MUST_NOT_LOAD = ("binance", "keyring", "qrcode", "aiohttp")

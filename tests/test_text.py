@@ -132,3 +132,18 @@ def test_a_review_row_of_an_edited_registry_is_printable(name):
 
     summary = permissions_summary({"confirmed": True, "reading": True, "unknown_enabled": [name]})
     assert clean(summary) and summary.startswith("read")
+
+
+def _full_clean(text: str) -> str:
+    """printable() without its fast path: the three steps applied to every string."""
+    from wizard import text as t
+
+    value = t._SPACES.sub(" ", t._ESCAPES.sub("", text))
+    return "".join(ch for ch in value if t.is_printable_char(ch))
+
+
+@given(st.one_of(nasty, st.text()))
+@example("plain ascii, nothing to strip")
+@example("Prix: 12 €, 注文\u00a0\ue000")  # NBSP (Zs) and private use (Co): not isprintable(), kept
+def test_the_fast_path_gives_what_the_full_cleaning_gives(text):
+    assert printable(text) == _full_clean(text)

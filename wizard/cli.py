@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also fail (exit 6) when trading permission lapses within a week or a "
                        "rotation is due (for timers and monitoring)")
     check.add_argument("--concurrency", type=int, metavar="N", default=None,
-                       help="keys checked at once (default 16)")
+                       help="keys checked at once (default 32)")
     check.add_argument("--max-weight", type=int, metavar="N", default=None,
                        help="request weight per minute this run may use of the IP's limit, to leave room "
                             "for bots on the same IP (default: Binance's limits less a margin)")

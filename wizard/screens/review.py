@@ -75,7 +75,7 @@ class ReviewScreen(Screen[None]):
         # Widths from the plain text (one len() per cell), so the columns never jump.
         headers = [HEADERS.get(name, name.title()) for name in COLUMNS]
         for i, header in enumerate(headers):
-            table.add_column(header, width=max([len(header), *(len(row.cells()[i]) for row in rows)]))
+            table.add_column(Text(header), width=max([len(header), *(len(row.cells()[i]) for row in rows)]))  # Text: no markup parse
         error, warning = "bold " + self._colour("error"), self._colour("warning")
         # One add_rows: a row at a time, the table re-sorts its bookkeeping for each.
         table.add_rows(self._cells(row, error, warning) for row in rows)

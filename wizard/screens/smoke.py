@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -99,7 +100,9 @@ class SmokeTestScreen(StepScreen):
                  "which the exchange must refuse — proof this key cannot trade.")
         self.query_one("#smoke-intro", Static).update(intro)
         table = self.query_one(DataTable)
-        table.add_columns("Asset", "Free", "Locked")
+        # Text, not str: DataTable reads a str as Rich markup, whose emoji codes (~0.8 MiB) load
+        # on first use; and exchange text (an asset name) is never markup.
+        table.add_columns(Text("Asset"), Text("Free"), Text("Locked"))
         table.display = False
         self.query_one("#probe").display = False
         self.action_run_test()
@@ -164,7 +167,8 @@ class SmokeTestScreen(StepScreen):
         table = self.query_one(DataTable)
         table.clear()
         for balance in message.balances:
-            table.add_row(balance.asset, f"{balance.free.normalize():f}", f"{balance.locked.normalize():f}")
+            table.add_row(Text(balance.asset), Text(f"{balance.free.normalize():f}"),
+                          Text(f"{balance.locked.normalize():f}"))
         table.display = bool(message.balances)
         count = len(message.balances)
         self._lines.append(f"[$success]✓[/] Balances read with the stored key ({count} asset(s) with a balance).")

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from wizard.stores import daemon_pool
 from wizard.keyring_health import KeyringProblem, KeyringProblemKind
 from wizard.stored_key import StoredKey
 
@@ -76,8 +77,8 @@ class BoundedStore:
 
     Subclasses implement ``_health``, ``_store``, ``_load``, ``_replace``,
     ``_delete`` and ``_labels`` (blocking, called one at a time under a lock)
-    and ``_where`` for messages. A daemon thread, not an executor: a store that
-    hangs must not keep the process alive at exit.
+    and ``_where`` for messages. Daemon threads (kept ones, :mod:`wizard.stores.daemon_pool`),
+    not an executor: a store that hangs must not keep the process alive at exit.
     """
 
     kind_title = "secret store"
@@ -185,7 +186,7 @@ class BoundedStore:
             else:
                 future.set_result(result)
 
-        threading.Thread(target=body, name=f"store-{type(self).__name__}", daemon=True).start()
+        daemon_pool.submit(body)  # kept daemon threads: a Thread.start per call stalls the event loop
         return future
 
     def _lock_for(self, fn: Callable[..., Any], args: tuple) -> threading.Lock:

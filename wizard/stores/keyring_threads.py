@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from wizard.keyring_health import KeyringProblemKind, problem
+from wizard.stores import daemon_pool
 from wizard.stores.base import StoreError
 
 T = TypeVar("T")
@@ -54,7 +55,7 @@ class ThreadedOps:
 
     def _start(self, fn: Callable[..., T], args: tuple) -> tuple[_Op, concurrent.futures.Future]:
         # A daemon thread, not an executor: a keyring stuck behind a prompt must not
-        # keep the process alive at exit.
+        # keep the process alive at exit. Kept ones (daemon_pool): a fresh start per call stalls the loop.
         op, future = _Op(), concurrent.futures.Future()
 
         def body() -> None:
@@ -69,7 +70,7 @@ class ThreadedOps:
             else:
                 future.set_result(result)
 
-        threading.Thread(target=body, name="vault", daemon=True).start()
+        daemon_pool.submit(body)
         return op, future
 
     def _lock_for(self, label: str) -> threading.Lock:

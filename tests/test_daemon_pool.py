@@ -1,0 +1,48 @@
+"""wizard/stores/daemon_pool.py: kept daemon threads run every job, reuse idle workers,
+and a job stuck forever holds up no other job."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from wizard.stores import daemon_pool
+
+
+def test_every_job_runs_in_a_daemon_thread_and_idle_workers_are_reused():
+    done, threads = threading.Semaphore(0), set()
+
+    def job() -> None:
+        threads.add((threading.current_thread().ident, threading.current_thread().daemon))
+        done.release()
+
+    for _ in range(50):  # one after another: kept workers serve them
+        daemon_pool.submit(job)
+        assert done.acquire(timeout=5)
+        time.sleep(0.01)  # the worker signals before it is back on the queue: let it get there
+    assert all(daemon for _, daemon in threads)
+    assert len(threads) <= 5  # not one thread per call (a fresh thread each would be 50)
+
+
+def test_a_stuck_job_does_not_hold_up_the_others():
+    release, ran = threading.Event(), threading.Semaphore(0)
+    daemon_pool.submit(release.wait)  # stuck until the end of the test
+    try:
+        for _ in range(20):
+            daemon_pool.submit(ran.release)
+        assert all(ran.acquire(timeout=5) for _ in range(20))
+    finally:
+        release.set()
+
+
+def test_a_burst_runs_concurrently():
+    barrier = threading.Barrier(8, timeout=5)
+    finished = threading.Semaphore(0)
+
+    def job() -> None:
+        barrier.wait()  # only passes when 8 jobs are running at once
+        finished.release()
+
+    for _ in range(8):
+        daemon_pool.submit(job)
+    assert all(finished.acquire(timeout=10) for _ in range(8))
