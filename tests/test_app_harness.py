@@ -180,23 +180,24 @@ def test_heap_is_frozen_once_python_binance_has_loaded(tmp_path):
     assert "FROZEN (False, 0) True True welcome" in result.stdout, result.stdout + result.stderr
 
 
-async def test_first_frame_shows_the_step_then_its_controls(sim, memory_keyring, tmp_path):
-    """The first frame has the welcome text; Back/Next and the key bar join on the next refresh,
+async def test_the_first_frame_is_the_whole_first_screen(sim, memory_keyring, tmp_path):
+    """The first frame has the welcome text, Back/Next and the key bar (one layout, one render),
     with Start focused."""
     seen: dict[str, bool] = {}
 
     class Watch(WizardApp):
-        def on_ready(self) -> None:  # runs before WizardApp.on_ready schedules the controls
+        def on_ready(self) -> None:  # Textual calls this as the first frame goes out
             seen["heading"] = bool(self.screen.query(".heading"))
             seen["nav"] = bool(self.screen.query("#nav"))
+            seen["keys"] = bool(self.screen.query("KeyBar"))
+            super().on_ready()
 
     session = WizardSession(env=Environment.custom(sim.base_url, simulated=True))
     app = Watch(make_services(sim, memory_keyring, tmp_path), session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert seen == {"heading": True, "nav": False}
+        assert seen == {"heading": True, "nav": True, "keys": True}
         assert app.screen.query_one("#next").has_focus
-        assert app.screen.query("KeyBar")
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.STEP == "checklist"

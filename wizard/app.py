@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 DEFAULT_SERVICE = "binance-key-wizard"
 DEMO_SERVICE = "binance-key-wizard-demo"
 EXIT_COMPLETED = 0
-BACKGROUND_START_DELAY = 0.2  # seconds after the first frame; see WizardApp._after_first_frame
+BACKGROUND_START_DELAY = 0.2  # seconds after the first frame; see WizardApp.on_ready
 # Textual lets go of a removed screen a moment after removing it (its refresh timer's task
 # ends then; 25-40 ms measured): the wait before collecting it (WizardApp._free_when_replaced).
 RELEASE_DELAY = 0.25
@@ -101,7 +101,6 @@ class WizardApp(App[None]):
         self._start_sim = start_sim
         self.sim_ready = not start_sim
         self._vaults: dict[str, SecretStore] = {}
-        self.first_frame_drawn = False  # screens composed before it come without their controls
         from wizard.gc_pause import CollectorPause
 
         self._collector = CollectorPause(self)  # no GC pauses while keys are arriving
@@ -199,24 +198,14 @@ class WizardApp(App[None]):
         # that would style and lay out a screen nobody sees before the first frame.
         return self._make(self.steps[0])
 
-    async def on_ready(self) -> None:
+    def on_ready(self) -> None:
         # Textual sends Ready once the first frame is on screen. What that frame didn't
-        # need comes now: Back/Next and the key bar (~20 ms: mounting, styling and a second
-        # layout; composed into the first frame they delayed it by more than that; Enter
-        # starts the wizard meanwhile) and the demo's simulator (its aiohttp import would have
-        # competed with the frame for the interpreter).
-        await self._after_first_frame()
+        # need starts a moment later: the demo's simulator and python-binance's import.
+        # Their imports (in threads) hold the interpreter, and started at once they
+        # delayed the frames just after the first by ~70 ms.
+        from wizard.gc_pause import end_startup_hold
 
-    async def _after_first_frame(self) -> None:
-        screen = self.screen
-        if isinstance(screen, StepScreen) and not screen.is_mounted:
-            self.call_after_refresh(self._after_first_frame)  # Ready can come before the step mounts
-            return
-        self.first_frame_drawn = True
-        if isinstance(screen, StepScreen):
-            await screen.add_controls()
-        # Not yet: their imports (in threads) would hold the interpreter while the
-        # controls and the key bar are being drawn, delaying them by ~70 ms.
+        end_startup_hold()  # a terminal run held the collector until now (wizard/gc_pause.py)
         self.set_timer(BACKGROUND_START_DELAY, self._start_background_work)
 
     def _start_background_work(self) -> None:

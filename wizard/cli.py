@@ -90,13 +90,14 @@ def _add_exchange_options(parser: argparse.ArgumentParser, *, subcommand: bool =
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser; exposed so tests and --help agree."""
+def _wizard_parser(**options: object) -> argparse.ArgumentParser:
+    """The options of the interactive wizard itself (no subcommands yet)."""
     parser = argparse.ArgumentParser(
         prog="binance-key-wizard",
         description=DESCRIPTION,
         epilog=EXIT_CODES + "\n" + STORES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        **options,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
@@ -109,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="on an internal error, print the report (no secrets) on stderr, not to a file")
     _add_exchange_options(parser)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; exposed so tests and --help agree."""
+    parser = _wizard_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sim = sub.add_parser("sim", help="run the simulated Binance exchange in the foreground")
@@ -265,6 +272,25 @@ class Terminated(Exception):
     """SIGTERM arrived while a command ran; what it was doing has been rolled back."""
 
 
+def _wizard_run(argv: list[str]) -> argparse.Namespace | None:
+    """The options of a plain wizard run (``--demo``, ``--env testnet``...), parsed without
+    building every subcommand's parser: ~5 ms the first frame would otherwise wait for.
+
+    None when ``argv`` names a subcommand, asks for help, or holds anything this short
+    parser doesn't accept: the full parser then decides, and words any error.
+    """
+    if any(arg in ("-h", "--help", "--version", "--") for arg in argv):
+        return None
+    try:
+        args, rest = _wizard_parser(exit_on_error=False, add_help=False).parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    if rest:
+        return None
+    args.command = None  # as the full parser leaves it when no subcommand is named
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``binance-key-wizard`` console script.
 
@@ -274,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     head, bot_command = _split_bot_command(argv)
-    args = build_parser().parse_args(head if bot_command is not None else argv)
+    args = _wizard_run(argv) or build_parser().parse_args(head if bot_command is not None else argv)
     if args.command in HANDOFF_COMMANDS:
         args.bot_command = bot_command
     elif bot_command is not None:  # a "--" of another subcommand (e.g. a label that looks like an option)
@@ -316,9 +342,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         from wizard import commands
 
         return getattr(commands, args.command)(args)
-    from wizard.launch import run_wizard
+    from wizard.gc_pause import end_startup_hold, hold_for_startup
 
-    return run_wizard(args)
+    hold_for_startup()  # until the first frame (WizardApp.on_ready): see wizard/gc_pause.py
+    try:
+        from wizard.launch import run_wizard
+
+        return run_wizard(args)
+    finally:
+        end_startup_hold()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,20 +21,10 @@ if TYPE_CHECKING:
 
 def run_wizard(args: argparse.Namespace) -> int:
     """``binance-key-wizard [--demo] [--env|--base-url] [--profile] [--purpose]``: 0 done, 130 quit."""
-    from wizard.urls import UrlError
-
     try:
         app = app_from_args(args)
-    except UrlError as exc:  # worded and printed exactly as `add` does
-        from wizard.review import Printer
-
-        Printer(json_mode=False).error(exc.message, exc.fix)
-        return 2
-    except Exception as exc:  # noqa: BLE001 - a bad profile: say which, exit 2
-        from wizard.text import printable_lines
-
-        print(f"binance-key-wizard: {printable_lines(str(exc))}", file=sys.stderr)  # it may quote the file
-        return 2
+    except Exception as exc:  # noqa: BLE001 - a bad URL or profile: say which, exit 2
+        return _refuse_options(exc)
     if not has_terminal():
         print(NO_TERMINAL, file=sys.stderr)
         return 2
@@ -46,6 +36,22 @@ def run_wizard(args: argparse.Namespace) -> int:
     finally:
         app.stop_simulator()
     return exit_code_of(app)
+
+
+def _refuse_options(exc: Exception) -> int:
+    """Exit 2 for options the wizard can't start with. (wizard.urls is imported only here:
+    the first frame doesn't wait for it.)"""
+    from wizard.urls import UrlError
+
+    if isinstance(exc, UrlError):  # worded and printed exactly as `add` does
+        from wizard.review import Printer
+
+        Printer(json_mode=False).error(exc.message, exc.fix)
+        return 2
+    from wizard.text import printable_lines
+
+    print(f"binance-key-wizard: {printable_lines(str(exc))}", file=sys.stderr)  # it may quote the file
+    return 2
 
 
 # Without a terminal Textual has no input to wait on and spins at 100 % CPU: refuse first.

@@ -76,15 +76,16 @@ class StepScreen(Screen[None]):
         with VerticalScroll(id="body"):
             yield Static(self.HEADING, classes="heading")
             yield from self.compose_body()
-        if self.wizard.first_frame_drawn:
-            yield from self._controls()
+        yield from self._controls()
 
     def _controls(self) -> list[Widget]:
-        """Back/Next and the key bar, which the first screen gets just after its first frame.
+        """Back/Next and the key bar, in the first frame with the step's text.
 
-        Both are kept light for that moment: NavButton parses only the styles of its two
-        variants (Button's full stylesheet took ~20 ms), and KeyBar is one widget where
-        Footer made one per key and drew them a refresh later (~50 ms of CPU)."""
+        Both are kept light because they are in the first frame: NavButton parses only the
+        styles of its two variants (Button's full stylesheet took ~20 ms), and KeyBar is one
+        widget where Footer made one per key and drew them a refresh later (~50 ms of CPU).
+        Mounted just after the first frame instead, they cost a second layout and render
+        of the whole screen (~35 ms more until the screen was complete)."""
         nav = Horizontal(
             NavButton("← Back", id="back"),
             Static("", id="nav-status"),
@@ -100,15 +101,6 @@ class StepScreen(Screen[None]):
     def on_mount(self) -> None:
         self.setup()
         self.refresh_state()
-
-    async def add_controls(self) -> None:
-        """Mount Back/Next and the key bar if this screen was composed without them."""
-        if not self.query("#nav"):
-            await self.mount_all(self._controls())
-            self.refresh_state()
-            selector = self.AUTO_FOCUS or self.app.AUTO_FOCUS
-            if self.focused is None and selector:  # auto-focus ran before the controls existed
-                self.set_focus(next((w for w in self.query(selector) if w.focusable), None))
 
     def setup(self) -> None:
         """Fill the widgets from the session and start any checks (subclasses; not on_mount,
@@ -143,9 +135,6 @@ class StepScreen(Screen[None]):
         state = (ok, self.can_go_back(), why)
         if not typing or state[:2] != (self._nav_seen or (None, None))[:2]:
             self.refresh_bindings()
-        if not self.query("#nav"):
-            self._nav_seen = None
-            return  # the first screen's controls arrive after its first frame, then refresh
         if not (typing and state == self._nav_seen):
             self._nav_seen = state
             self.query_one("#next", Button).disabled = not ok

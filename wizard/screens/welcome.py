@@ -53,7 +53,7 @@ class WelcomeScreen(StepScreen):
     # Enter on the first screen starts the wizard, as a newcomer expects.
     BINDINGS = [Binding("enter", "next", "Start", show=False)]
 
-    # Start has the focus, as on any first page; it arrives just after the first frame.
+    # Start has the focus, as on any first page.
     AUTO_FOCUS = "#next"
 
     STEP = "welcome"
