@@ -163,3 +163,20 @@ def test_a_sealed_server_is_reported_as_sealed(tmp_path_factory):
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
+
+
+def test_a_load_is_one_read_of_the_newest_version_and_a_deleted_one_is_not_found(bao_env, unique_prefix):
+    store = open_store(bao_env.uri(unique_prefix))
+    store.store(LABEL, hmac_key(secret="a" * 64))
+    store.replace(LABEL, hmac_key(secret="b" * 64))  # version 2
+    calls: list[str] = []
+    kv = store._connected().secrets.kv.v2
+    for name in ("read_secret_version", "read_secret_metadata"):
+        original = getattr(kv, name)
+        setattr(kv, name, lambda *a, _n=name, _o=original, **k: (calls.append(_n), _o(*a, **k))[1])
+    assert store.load(LABEL).secret.reveal() == "b" * 64
+    assert calls == ["read_secret_version"]
+    kv.delete_latest_version_of_secret(f"{unique_prefix}/{LABEL}", mount_point="secret")
+    with pytest.raises(StoreError) as caught:
+        store.load(LABEL)  # version 1 is still there, but the newest is deleted: not the key
+    assert caught.value.problem.kind is ProblemKind.NOT_FOUND
