@@ -207,3 +207,21 @@ def test_a_label_from_before_todays_naming_rules_still_starts_its_bot(added, sto
     Registry().put(dataclasses.replace(Registry().get("tracker-vps1"), label=old))
     proc = run_exec(store, "exec", old, "--", PY, "-c", "print('ran')")
     assert proc.returncode == 0 and proc.stdout == "ran\n", proc.stderr
+
+
+def test_a_key_whose_add_never_finished_is_not_handed_to_a_bot(added, store, sim):
+    """A pending record (an add still running, or one killed midway) left a key that was never
+    verified: exec refuses it with check's exit 3 and the way to finish, and sends no request."""
+    import dataclasses
+
+    from wizard.registry import Registry
+
+    added("read_only", "half-added-vps1")
+    registry = Registry()
+    registry.put(dataclasses.replace(registry.get("half-added-vps1"), pending=True))
+    sim.clear_log()
+    proc = run_exec(store, "exec", "half-added-vps1", "--", PY, "-c", ENV_DUMP)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == ""  # the bot never started
+    assert "stopped before finishing" in proc.stderr and "forget half-added-vps1" in proc.stderr
+    assert sim.request_log == []

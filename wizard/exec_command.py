@@ -93,7 +93,8 @@ def _load_key(label: str, store_uri: str | None) -> tuple[StoredKey, KeyRecord |
     answer: ``store_uri`` when given (any store URI), else ``$CREDENTIALS_DIRECTORY/LABEL``
     under a systemd unit, else where the record says the key lives, else the OS keyring.
     The record is returned only when it describes the key in that store.
-    Raises :class:`LifecycleError` (exit 3) or :class:`~wizard.commands.UsageError` (exit 2).
+    Raises :class:`LifecycleError` (exit 3), :class:`Unfinished` (exit 3: the add of ``label``
+    never finished, so its key was never verified) or :class:`~wizard.commands.UsageError` (exit 2).
     """
     from wizard.commands import UsageError, open_registry
     from wizard.registry import RegistryError
@@ -109,12 +110,26 @@ def _load_key(label: str, store_uri: str | None) -> tuple[StoredKey, KeyRecord |
         store, record = resolve(label, store_uri, registry=registry)
     except StoreURIError as exc:
         raise UsageError("store_invalid", str(exc), "Fix the store URI (see `binance-key-wizard --help`).") from None
+    if record is not None and record.pending:  # an add still running, or one that died
+        from wizard.commands import run
+        from wizard.consistency import unfinished_add_check
+
+        raise Unfinished(run(unfinished_add_check(record, store, registry)))
     try:
         return store.load(label), record
     except StoreError as exc:
         missing = exc.problem.kind is KeyringProblemKind.NOT_FOUND
         found = credentials_missing(label) if missing else keyring_unusable(exc.problem)
         raise LifecycleError(EXIT_CREDENTIALS, found) from None
+
+
+class Unfinished(Exception):
+    """The label's add never finished: ``check`` is the verdict (exit 3) that says how to finish it.
+    Its key, if one was written, was never verified, so no bot gets it."""
+
+    def __init__(self, check: KeyCheck) -> None:
+        super().__init__(check.label)
+        self.check = check
 
 
 class _Loaded:
@@ -149,6 +164,8 @@ def run_exec(args: argparse.Namespace) -> int:
         return exc.exit_code
     except LifecycleError as exc:
         return out.check_results([failed_check(label, exc.exit_code, exc.finding)])
+    except Unfinished as exc:
+        return out.check_results([exc.check])
     check = _verify(label, stored, record)
     if not _may_start(check, args, out):
         return check.exit_code
