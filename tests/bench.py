@@ -315,12 +315,14 @@ def bench_fleet() -> list[Figure]:
     n, rtt = found["fleet"], found["latency"]
     con, seq, one, reads = found["concurrent"], found["sequential"], found["one"], found["keyring"]
     print(f"  {n} keys in a real Secret Service (seeded in {found['seed_seconds']} s); the simulator in "
-          f"another process, {rtt * 1000:.0f} ms per request")
+          f"another process, {rtt * 1000:.0f} ms per request, and {found['handshake_rtts']} round trips more "
+          "on a new connection (TCP + TLS 1.3)")
     print(f"  keyring alone, {n} loads: one after another {reads['sequential']} s, 8 threads "
           f"{reads['parallel']} s, 8 threads on {FLEET_READ_CONNECTIONS} kept sessions {reads['pooled']} s")
     for name, run in (("one key", one), ("concurrent", con), ("sequential", seq)):
         print(f"  check, {name:10s}: {run['seconds']:.2f} s, {run['requests']} requests, weight {run['weight']}, "
-              f"{run['time_syncs']} time sync, {run['ok']}/{run['keys']} ok, 429/418: {run['status_429']}")
+              f"{run['time_syncs']} time sync, {run['connections']} connections, {run['ok']}/{run['keys']} ok, "
+              f"429/418: {run['status_429']}")
     # time(N) ≈ fixed + max(N·RTT / concurrency, N·weight / limit): the fixed part is what one
     # key costs beyond its own request (start-up, imports, the time sync), measured above.
     fixed = max(0.0, one["seconds"] - rtt)
@@ -337,7 +339,8 @@ def bench_fleet() -> list[Figure]:
     else:
         for name, run in (("concurrent", bao["concurrent"]), ("sequential", bao["sequential"])):
             print(f"  check from OpenBao, {name:10s}: {run['seconds']:.2f} s, {run['requests']} requests, weight "
-                  f"{run['weight']}, {run['ok']}/{run['keys']} ok, 429/418: {run['status_429']}")
+                  f"{run['weight']}, {run['connections']} connections, {run['ok']}/{run['keys']} ok, "
+                  f"429/418: {run['status_429']}")
     pace = found["pacing"]
     print(f"  pacing: {pace['keys']} keys, limit {pace['limit']} weight per {pace['window']} s window: "
           f"{pace['requests']} requests in {pace['seconds']} s, {pace['waits']} waits for the next window, "

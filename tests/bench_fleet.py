@@ -1,7 +1,9 @@
 """``check`` of a fleet, for tests/bench.py (run inside a private D-Bus session).
 
 The exchange is the simulator in another process (``binance-key-wizard sim``),
-as Binance is another machine: every request waits ``LATENCY`` seconds there.
+as Binance is another machine: every request waits ``LATENCY`` seconds there,
+and the first one on each new connection ``HANDSHAKE_RTTS`` round trips more
+(TCP's handshake and TLS 1.3's, which a kept connection doesn't pay again).
 ``FLEET`` keys are created through its admin route, their documents written to
 a real Secret Service (gnome-keyring, started by bench.py in a private D-Bus
 session) and their records to a throwaway registry. Then ``python -m wizard
@@ -27,6 +29,8 @@ from typing import Any, Iterator
 ROOT = Path(__file__).resolve().parent.parent
 FLEET = 200
 LATENCY = 0.1
+HANDSHAKE_RTTS = 2
+NETWORK = {"latency": LATENCY, "handshake_rtts": HANDSHAKE_RTTS}
 SERVICE = "binance-key-wizard"
 
 
@@ -124,7 +128,7 @@ def openbao_fleet(sim: Any) -> dict[str, Any] | None:
         try:
             admin(sim.base_url, "POST", "faults", {"latency": 0})
             labels = seed_openbao(sim.base_url, bao.uri("fleet"), FLEET)
-            admin(sim.base_url, "POST", "faults", {"latency": LATENCY})
+            admin(sim.base_url, "POST", "faults", NETWORK)
             concurrent = timed_check(sim.base_url, *labels)
             sequential = timed_check(sim.base_url, *labels, "--concurrency", "1")
         finally:
@@ -135,11 +139,13 @@ def openbao_fleet(sim: Any) -> dict[str, Any] | None:
 def timed_check(base_url: str, *extra: str) -> dict[str, Any]:
     """``python -m wizard check --json`` in a fresh process: wall time, results, the sim's log."""
     admin(base_url, "DELETE", "log")
+    connections = admin(base_url, "GET", "state")["connections_opened"]
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "wizard", "check", "--json", *extra], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     seconds = time.perf_counter() - started
     log = admin(base_url, "GET", "log")
+    connections = admin(base_url, "GET", "state")["connections_opened"] - connections
     entries = log["entries"] if isinstance(log, dict) else log
     try:
         keys = json.loads(done.stdout)["keys"]
@@ -150,6 +156,7 @@ def timed_check(base_url: str, *extra: str) -> dict[str, Any]:
         "keys": len(keys), "requests": len(entries), "weight": sum(e["weight"] for e in entries),
         "status_429": sum(1 for e in entries if e["status"] in (429, 418)),
         "time_syncs": sum(1 for e in entries if e["path"] == "/api/v3/time"),
+        "connections": connections,
     }
 
 
@@ -191,14 +198,14 @@ def measure() -> dict[str, Any]:
         labels = seed(sim.base_url, backend, FLEET)
         seeded = time.perf_counter() - started
         reads = keyring_reads(labels)
-        admin(sim.base_url, "POST", "faults", {"latency": LATENCY})
+        admin(sim.base_url, "POST", "faults", NETWORK)
         one = timed_check(sim.base_url, labels[0])
         concurrent = timed_check(sim.base_url, *labels)
         sequential = timed_check(sim.base_url, *labels, "--concurrency", "1")
         bao = openbao_fleet(sim)
     finally:
         sim.stop()
-    return {"fleet": FLEET, "latency": LATENCY, "seed_seconds": round(seeded, 2), "keyring": reads,
+    return {"fleet": FLEET, "latency": LATENCY, "handshake_rtts": HANDSHAKE_RTTS, "seed_seconds": round(seeded, 2), "keyring": reads,
             "one": one, "concurrent": concurrent, "sequential": sequential, "openbao": bao, "pacing": pacing()}
 
 

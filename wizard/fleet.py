@@ -5,6 +5,7 @@ A fleet (a key per bot, per server, per sub-account) is checked with up to
 then validated with one signed ``apiRestrictions`` read. What every key shares
 is done once per run: the clock offset (one ``GET /api/v3/time`` per
 environment, so N healthy keys cost N + 1 requests and weight N + 1), the
+connections to the exchange (:mod:`wizard.exchange.connections`), the
 store handle per keyring service, the profile file per path, and the registry
 write at the end. The request pacer (:mod:`wizard.exchange.pacing`) keeps the
 run under the exchange's weight limits, and a 429/418 puts the whole process in
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wizard import lifecycle
+from wizard.exchange.connections import shared_connections
 from wizard.exchange.model import Environment, ExchangeError
 from wizard.lifecycle import EXIT_CREDENTIALS, GatewayFactory, KeyCheck, failed_check
 
@@ -201,7 +203,10 @@ async def check_fleet(
     warm_up = asyncio.ensure_future(load_python_binance())
     not_recorded = None
     try:
-        await asyncio.gather(*(one(i, label) for i, label in enumerate(labels)))
+        # One pool of connections for every key's client: a key's request goes out on a
+        # connection an earlier key opened, not after a TCP and a TLS handshake of its own.
+        async with shared_connections(limit=concurrency):
+            await asyncio.gather(*(one(i, label) for i, label in enumerate(labels)))
         await warm_up
     finally:  # what was read is recorded even if the run is cut short
         if not warm_up.done():

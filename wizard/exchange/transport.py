@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from wizard.exchange.connections import session_options
 from wizard.exchange.errors import Context, is_transient, problem_from_exception
 from wizard.exchange.hostile import client_options, hostile_problem
 from wizard.exchange.messages import clock_skew_problem
@@ -230,6 +231,7 @@ class Transport:
 
         key = self._key
         options = client_options()  # no redirects, capped bodies (wizard/exchange/hostile.py)
+        options["session_params"].update(session_options())  # a fleet run's kept connections
         if key is None:
             client = AsyncClient(**options)
         elif not _API_KEY.fullmatch(key.api_key):

@@ -7,7 +7,7 @@ simulator's own Host, no foreign Origin and JSON bodies; values are range
 checked (see :mod:`wizard.sim.admin_guard`). It is never faulted, weighed or logged.
 
 Routes (``{ref}`` is an API key or a key name):
-  GET    /_sim/state                       base URL, client IP, weight, faults
+  GET    /_sim/state                       base URL, client IP, weight, faults, connections opened
   GET    /_sim/keys                        every key (with its simulated secret)
   POST   /_sim/keys                        create_key; body: its keyword arguments
   GET    /_sim/keys/{ref}                  one key
@@ -19,7 +19,7 @@ Routes (``{ref}`` is an API key or a key name):
   GET    /_sim/keys/{ref}/orders           open orders
   POST   /_sim/keys/{ref}/account          {"status", "trading_locked", "withdraw_addresses"}
   GET    /_sim/faults                      standing and queued faults
-  POST   /_sim/faults                      {"latency", "clock_skew_ms", "fail_next": {"n", "status",
+  POST   /_sim/faults                      {"latency", "handshake_rtts", "clock_skew_ms", "fail_next": {"n", "status",
                                            "path"}, "html_error": {...}, "geo_block": {...},
                                            "drop_next": {...}, "ban_for": seconds}
   DELETE /_sim/faults                      clear every fault
@@ -93,6 +93,7 @@ def state(_request: web.Request, sim: Any, _body: dict[str, Any]) -> object:
         "weight_limit": sim.weight_limit,
         "server_time": sim.now_ms(),
         "faults": sim.faults.snapshot(),
+        "connections_opened": sim.connections_opened,
     }
 
 
@@ -183,12 +184,15 @@ def set_faults(_request: web.Request, sim: Any, body: dict[str, Any]) -> object:
     faults = sim.faults
     # Everything is checked before anything changes: a 400 leaves the faults as they were.
     latency = guard.number(body, "latency", 0, 60) if "latency" in body else None
+    handshake = guard.number(body, "handshake_rtts", 0, 5, integer=True) if "handshake_rtts" in body else None
     skew = guard.number(body, "clock_skew_ms", -MAX_SKEW_MS, MAX_SKEW_MS, integer=True) \
         if "clock_skew_ms" in body else None
     ban = guard.number(body, "ban_for", 0, MAX_BAN_S) if "ban_for" in body else None
     specs = {name: guard.queued_spec(name, body[name]) for name in QUEUED if name in body}
     if latency is not None:
         faults.latency = latency
+    if handshake is not None:
+        faults.handshake_rtts = int(handshake)
     if skew is not None:
         faults.clock_skew_ms = int(skew)
     if ban is not None:

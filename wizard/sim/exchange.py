@@ -15,6 +15,7 @@ import random
 import secrets
 import threading
 import time
+import weakref
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -59,6 +60,10 @@ class SimExchange:
         self.admin_token: str = secrets.token_urlsafe(24)
         self._rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
         self.faults = Faults()
+        # Connections that have had their first API request (weak: a closed one's transport
+        # leaves the set), and how many there have been: a new one costs faults.handshake_rtts.
+        self.connections_seen: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.connections_opened = 0
         self.limits = RateLimits(weight_limit, weight_window_s * 1000)
         # False: the REST server refuses TRADE requests (-2010 "Rest API trading is not enabled.").
         self.rest_trading = True

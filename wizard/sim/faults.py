@@ -1,7 +1,11 @@
 """Faults injected on demand: what a real network and a real Binance do to a client.
 
-Standing faults (``latency``, ``clock_skew_ms``) apply to every request until
-changed; queued faults (``fail_next``, ``html_error``, ``geo_block``,
+Standing faults (``latency``, ``handshake_rtts``, ``clock_skew_ms``) apply to
+every request until changed. ``handshake_rtts`` is what a new connection costs
+over the internet: the first request on each connection waits that many more
+round trips of ``latency`` (2 for TCP's handshake and TLS 1.3's); a kept-alive
+connection's later requests wait ``latency`` alone.
+Queued faults queued faults (``fail_next``, ``html_error``, ``geo_block``,
 ``drop_next``) answer the next ``n`` API requests, optionally only those whose
 path starts with ``path``. ``ban_for`` answers 418 until the ban ends.
 Admin routes (``/_sim/...``) are never faulted.
@@ -55,6 +59,7 @@ class Faults:
         self._lock = threading.Lock()
         self._queue: deque[QueuedFault] = deque()
         self.latency: float = 0.0
+        self.handshake_rtts: int = 0
         self.clock_skew_ms: int = 0
         self._banned_until: float = 0.0
         self.ban_retry_after = True
@@ -104,6 +109,7 @@ class Faults:
         with self._lock:
             self._queue.clear()
         self.latency = 0.0
+        self.handshake_rtts = 0
         self.clock_skew_ms = 0
         self._banned_until = 0.0
 
@@ -125,6 +131,7 @@ class Faults:
         """Everything about the faults as JSON."""
         return {
             "latency": self.latency,
+            "handshake_rtts": self.handshake_rtts,
             "clock_skew_ms": self.clock_skew_ms,
             "ban_remaining": round(self.ban_remaining(), 3),
             "pending": self.pending(),

@@ -64,9 +64,10 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     sim = request.app[SIM_KEY]
     method, path = request.method, request.path
     ip = sim.client_ip or request.remote or ""
+    new_connection = _first_on_its_connection(sim, request)
     latency = sim.faults.latency
     if latency > 0:
-        await asyncio.sleep(latency)
+        await asyncio.sleep(latency * (1 + (sim.faults.handshake_rtts if new_connection else 0)))
     banned = sim.faults.ban_remaining()
     if banned > 0:
         sim._log(LogEntry(method, path, 0, 418, -1003, fault="ban"))
@@ -82,6 +83,16 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         return html_response(NOT_FOUND_HTML, 404)
     body = (await request.read()).decode("utf-8", "replace") if request.body_exists else ""
     return _run(sim, request, endpoint, ip, request.rel_url.raw_query_string, body)
+
+
+def _first_on_its_connection(sim: SimExchange, request: web.Request) -> bool:
+    """True for the first API request on a connection (counted in ``sim.connections_opened``)."""
+    transport = request.transport
+    if transport is None or transport in sim.connections_seen:
+        return False
+    sim.connections_seen.add(transport)
+    sim.connections_opened += 1
+    return True
 
 
 def _fault_response(sim: SimExchange, request: web.Request, fault: QueuedFault) -> web.StreamResponse:
