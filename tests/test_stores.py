@@ -218,3 +218,40 @@ def test_a_missing_systemd_creds_says_how_to_install_it(tmp_path):
 
     problem = SystemdCredsStore(tmp_path / "creds", binary="systemd-creds-not-installed").check_health()
     assert problem.kind is ProblemKind.NO_BACKEND and "apt-get install -y systemd" in problem.fix
+
+
+def test_a_call_its_caller_gave_up_on_never_runs_later():
+    """Every store's calls are bounded the same way (wizard.stores.base.BoundedStore): a write
+    queued behind a hung one, whose caller timed out, is dropped instead of landing later."""
+    import threading
+
+    from wizard.stores.base import Abandoned, BoundedStore
+
+    release, ran, dropped = threading.Event(), [], threading.Event()
+
+    class Hanging(BoundedStore):
+        kind_title = "test store"
+
+        def _where(self) -> str:
+            return "the test store"
+
+        def _replace(self, label, key):
+            ran.append(label)
+            release.wait(10)
+
+        def _stop_if_abandoned(self) -> None:
+            try:
+                BoundedStore._stop_if_abandoned()
+            except Abandoned:
+                dropped.set()
+                raise
+
+    store = Hanging(timeout=0.2)
+    for label in ("first", "second"):  # "second" waits behind "first" for the store's lock
+        with pytest.raises(StoreError) as caught:
+            store.store(label, hmac_key())
+        assert caught.value.problem.kind is ProblemKind.TIMEOUT
+        assert "did not answer within 0.2 seconds" in caught.value.problem.message
+    release.set()
+    assert dropped.wait(5)  # "second" got the lock once "first" ended, saw it was abandoned
+    assert ran == ["first"]

@@ -72,27 +72,48 @@ class SecretStore(Protocol):
     async def alabels(self) -> list[str] | None: ...
 
 
+class Abandoned(Exception):
+    """The caller stopped waiting for this operation: stop before the next change."""
+
+
+class _Operation:
+    """One store operation, running in a worker thread; the caller may abandon it."""
+
+    def __init__(self) -> None:
+        self.abandoned = threading.Event()
+
+
+_running = threading.local()  # .op: the operation this worker thread is running
+
+
 class BoundedStore:
     """The blocking and async public methods, each run in a daemon thread under a timeout.
 
     Subclasses implement ``_health``, ``_store``, ``_load``, ``_replace``,
-    ``_delete`` and ``_labels`` (blocking, called one at a time under a lock)
-    and ``_where`` for messages. Daemon threads (kept ones, :mod:`wizard.stores.daemon_pool`),
-    not an executor: a store that hangs must not keep the process alive at exit.
+    ``_delete`` and ``_labels`` (blocking, in a worker thread) and ``_where``
+    for messages. Daemon threads (kept ones, :mod:`wizard.stores.daemon_pool`),
+    not an executor: a store that hangs (a keyring behind an unlock prompt)
+    must neither freeze the caller nor keep the process alive at exit. A caller
+    that stops waiting (timeout, cancellation) abandons the operation: a long
+    one calls :meth:`_stop_if_abandoned` before each step that changes anything.
     """
 
     kind_title = "secret store"
     timeout: float = 10.0
 
-    # True where the server makes a read atomic and the client may be shared by threads:
-    # reads then run in parallel with each other (and with a write, which the server orders).
+    # How operations queue. By default one at a time for the whole store; with
+    # READS_IN_PARALLEL (the server makes a read atomic and the client may be shared by
+    # threads) reads run in parallel with each other and with a write, which the server
+    # orders. With PER_LABEL every operation queues only behind others on its own label
+    # (the keyring: its calls are per item and share nothing between threads).
     READS_IN_PARALLEL = False
+    PER_LABEL = False
 
     def __init__(self, timeout: float = 10.0) -> None:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._locks_guard = threading.Lock()
-        self._read_locks: dict[str, threading.Lock] = {}
+        self._label_locks: dict[str, threading.Lock] = {}
 
     # -- blocking --
     def check_health(self) -> StoreProblem | None:
@@ -112,7 +133,9 @@ class BoundedStore:
         return self._run(self._load, label)
 
     def replace(self, label: str, key: StoredKey) -> StoredKey | None:
-        """Replace ``label``'s key, verified before the old one goes; returns the previous key."""
+        """Replace ``label``'s key, verified before the old one goes; returns the previous key
+        (None if there was none), so a rotation can prove the old key dead. On any failure the
+        old document is still stored."""
         return self._run(self._replace, label, key)
 
     def delete(self, label: str) -> bool:
@@ -171,47 +194,69 @@ class BoundedStore:
     def _labels(self) -> list[str] | None:
         raise NotImplementedError
 
+    def _timeout_problem(self) -> StoreProblem:
+        """What a call that outlived :attr:`timeout` says."""
+        return store_problem(
+            ProblemKind.TIMEOUT, f"The {self.kind_title} did not answer within {self.timeout:g} seconds.",
+            f"Check that {self._where()} is reachable and responsive, then try again.", self._where())
+
     # -- threading --
-    def _start(self, fn: Callable[..., T], args: tuple) -> concurrent.futures.Future:
-        future: concurrent.futures.Future = concurrent.futures.Future()
+    @staticmethod
+    def _stop_if_abandoned() -> None:
+        """In an operation: raise :class:`Abandoned` if its caller stopped waiting."""
+        op = getattr(_running, "op", None)
+        if op is not None and op.abandoned.is_set():
+            raise Abandoned
+
+    def _start(self, fn: Callable[..., T], args: tuple) -> tuple[_Operation, concurrent.futures.Future]:
+        op, future = _Operation(), concurrent.futures.Future()
 
         def body() -> None:
             if not future.set_running_or_notify_cancel():
                 return
+            _running.op = op
             try:
                 with self._lock_for(fn, args):
+                    self._stop_if_abandoned()  # it waited behind another call past its caller's patience
                     result = fn(*args)
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
                 future.set_exception(exc)
             else:
                 future.set_result(result)
+            finally:
+                _running.op = None
 
         daemon_pool.submit(body)  # kept daemon threads: a Thread.start per call stalls the event loop
-        return future
+        return op, future
 
     def _lock_for(self, fn: Callable[..., Any], args: tuple) -> threading.Lock:
-        """The store-wide lock; with :attr:`READS_IN_PARALLEL`, a read takes its label's own
-        lock instead (a fleet ``check`` reads hundreds of keys: one at a time they queue)."""
-        if not (self.READS_IN_PARALLEL and fn == self._load and args):
+        """The lock the operation runs under (see :attr:`PER_LABEL`, :attr:`READS_IN_PARALLEL`)."""
+        if self.PER_LABEL:
+            name = str(args[0]) if args else ""  # "": the health check, which has no label
+        elif self.READS_IN_PARALLEL and fn == self._load and args:
+            name = f"read:{args[0]}"  # a fleet ``check`` reads hundreds of keys: one at a time they queue
+        else:
             return self._lock
         with self._locks_guard:
-            return self._read_locks.setdefault(str(args[0]), threading.Lock())
+            return self._label_locks.setdefault(name, threading.Lock())
 
-    def _timed_out(self) -> StoreError:
-        return StoreError(store_problem(
-            ProblemKind.TIMEOUT, f"The {self.kind_title} did not answer within {self.timeout:g} seconds.",
-            f"Check that {self._where()} is reachable and responsive, then try again.", self._where()))
+    def _timed_out(self, op: _Operation) -> StoreError:
+        op.abandoned.set()
+        return StoreError(self._timeout_problem())
 
     def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        future = self._start(fn, args)
+        op, future = self._start(fn, args)
         try:
             return future.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError:
-            raise self._timed_out() from None
+            raise self._timed_out(op) from None
 
     async def _arun(self, fn: Callable[..., T], *args: Any) -> T:
-        future = self._start(fn, args)
+        op, future = self._start(fn, args)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
         except asyncio.TimeoutError:
-            raise self._timed_out() from None
+            raise self._timed_out(op) from None
+        except asyncio.CancelledError:
+            op.abandoned.set()
+            raise

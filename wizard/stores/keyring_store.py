@@ -4,8 +4,8 @@ A :class:`Vault` keeps one JSON document per label in the OS keyring (macOS
 Keychain, Windows Credential Manager, Secret Service/KWallet on Linux). Every
 write is read back and compared; a replacement is written and verified under a
 side name before the old entry is touched; every keyring call runs in a daemon
-thread with a timeout (:mod:`wizard.stores.keyring_threads`), because a desktop
-keyring may sit behind an unlock prompt. Anything that is not a real OS keyring
+thread with a timeout (:class:`~wizard.stores.base.BoundedStore`, as every store),
+because a desktop keyring may sit behind an unlock prompt. Anything that is not a real OS keyring
 (no backend, the null backend, keyrings.alt's file backends) is refused with a
 :class:`KeyringProblem` that says how to fix it on this OS. ``keyring`` is imported only inside calls.
 """
@@ -29,8 +29,7 @@ from wizard.keyring_health import (
     problem_from_exception,
 )
 from wizard.secret import Secret
-from wizard.stores.base import StoreError
-from wizard.stores.keyring_threads import ThreadedOps, _Abandoned, _Op
+from wizard.stores.base import Abandoned, BoundedStore, StoreError
 from wizard.stored_key import StoredKey as StoredKey  # re-exported: what a Vault stores and loads
 
 SERVICE = "binance-key-wizard"
@@ -45,24 +44,22 @@ _RESOLVING = threading.Lock()
 VaultError = StoreError
 
 
-class Vault(ThreadedOps):
+class Vault(BoundedStore):
     """The keyring, verified: the ``keyring`` / ``keyring:SERVICE`` store. ``backend`` (any
     keyring backend object) is used as is; by default ``keyring.get_keyring()``.
     ``timeout`` bounds each whole operation."""
 
     kind_title = "OS keyring"
-    _UNLABELLED = PROBE_USERNAME  # the lock a health check (no label) takes
+    # One operation at a time per label (a retry waits for a hung call on the same
+    # entry); different labels go in parallel: Secret Service calls are per item
+    # and keyring opens a D-Bus connection per call, so threads share nothing.
+    PER_LABEL = True
 
     def __init__(self, backend: Any = None, service: str = SERVICE, timeout: float = 10.0) -> None:
+        super().__init__(timeout)
         self._given = backend
         self._resolved: Any = None
         self.service = service
-        self.timeout = timeout
-        # One operation at a time per label (a retry waits for a hung call on the same
-        # entry); different labels go in parallel: Secret Service calls are per item
-        # and keyring opens a D-Bus connection per call, so threads share nothing.
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
         self._pool: Any = None  # a keyring_pool.ReadPool inside pooled_reads()
 
     @property
@@ -115,57 +112,12 @@ class Vault(ThreadedOps):
             if pool is not None:
                 pool.close()
 
-    # -- public, blocking (each runs in a daemon thread, bounded by the timeout) --
-    def check_health(self) -> KeyringProblem | None:
-        """None if the keyring is a real OS keyring that stores and returns a probe value."""
-        try:
-            return self._run(self._health)
-        except VaultError as err:
-            return err.problem
+    def _timeout_problem(self) -> KeyringProblem:
+        return problem(KeyringProblemKind.TIMEOUT, f"The keyring did not answer within {self.timeout:g} seconds.",
+                       self._name())
 
-    def store(self, label: str, key: StoredKey) -> None:
-        """Store and verify ``key`` under ``label``; an existing entry is replaced safely."""
-        self._run(self._replace, label, key)
-
-    def load(self, label: str) -> StoredKey:
-        """The key stored under ``label``; VaultError NOT_FOUND if there is none."""
-        return self._run(self._load, label)
-
-    def replace(self, label: str, key: StoredKey) -> StoredKey | None:
-        """Replace ``label``'s key; the new one is verified before the old one goes.
-
-        Returns the previous key (None if there was none) so a rotation can
-        prove the old key dead. On any failure the old entry is still stored.
-        """
-        return self._run(self._replace, label, key)
-
-    def delete(self, label: str) -> bool:
-        """Delete ``label`` (and any half-finished replacement); False if absent."""
-        return self._run(self._delete, label)
-
-    # -- public, async (never block the event loop) --
-    async def acheck_health(self) -> KeyringProblem | None:
-        """Async :meth:`check_health`."""
-        try:
-            return await self._arun(self._health)
-        except VaultError as err:
-            return err.problem
-
-    async def astore(self, label: str, key: StoredKey) -> None:
-        """Async :meth:`store`."""
-        await self._arun(self._replace, label, key)
-
-    async def aload(self, label: str) -> StoredKey:
-        """Async :meth:`load`."""
-        return await self._arun(self._load, label)
-
-    async def areplace(self, label: str, key: StoredKey) -> StoredKey | None:
-        """Async :meth:`replace`."""
-        return await self._arun(self._replace, label, key)
-
-    async def adelete(self, label: str) -> bool:
-        """Async :meth:`delete`."""
-        return await self._arun(self._delete, label)
+    def _where(self) -> str:
+        return self._name()
 
     # -- backend --
     def _name(self) -> str:
@@ -230,8 +182,8 @@ class Vault(ThreadedOps):
         except VaultError:
             pass
 
-    # -- operations (run in the worker thread, under the lock) --
-    def _health(self, op: _Op) -> None:
+    # -- operations (run in a worker thread, under the label's lock) --
+    def _health(self) -> None:
         self._backend()
         probe = Secret(_random.token_urlsafe(16))
         # A name of its own per call: concurrent runs must not overwrite or delete each other's probe.
@@ -241,7 +193,7 @@ class Vault(ThreadedOps):
         finally:
             self._forget(name)
 
-    def _load(self, op: _Op, label: str) -> StoredKey:
+    def _load(self, label: str) -> StoredKey:
         doc = self._get(label)
         if doc is not None:
             try:
@@ -279,13 +231,13 @@ class Vault(ThreadedOps):
                 )
             )
 
-    def _replace(self, op: _Op, label: str, key: StoredKey) -> StoredKey | None:
+    def _replace(self, label: str, key: StoredKey) -> StoredKey | None:
         new = key.to_json()
         secrets = (new, key.secret)
         self._check_size(new)
         pending = label + PENDING_SUFFIX
         old = self._get(label)
-        op.check()
+        self._stop_if_abandoned()
         if old is None:
             try:
                 self._put_verified(label, new, secrets)
@@ -296,8 +248,8 @@ class Vault(ThreadedOps):
             return None
         try:
             self._put_verified(pending, new, secrets)  # the new key is safe before the old one is touched
-            op.check()
-        except (VaultError, _Abandoned):
+            self._stop_if_abandoned()
+        except (VaultError, Abandoned):
             self._forget(pending)
             raise
         try:
@@ -331,7 +283,7 @@ class Vault(ThreadedOps):
             problem(err.problem.kind, f"{err.problem.message} The previous key is still stored.", self._name())
         ) from None
 
-    def _delete(self, op: _Op, label: str) -> bool:
+    def _delete(self, label: str) -> bool:
         existed = False
         for name in (label, label + PENDING_SUFFIX):
             if self._get(name) is None:
