@@ -224,3 +224,36 @@ def test_fleet_check_reads_a_real_openbao_in_parallel(cli, store, sim, bao_env, 
     assert result.code == 0, result.out
     assert [k["label"] for k in result.json["keys"]] == labels
     assert len(sim.request_log) - before == len(labels) + 1
+
+
+@pytest.mark.secret_service
+def test_pooled_reads_give_what_keyring_gives_locked_items_included(secret_service_keyring):
+    """The pool's two-call read (wizard/keyring_pool.py) against keyring's own get_password on
+    the real Secret Service: present, missing, and an item the service gives no secret for
+    (a locked one), which goes keyring's way."""
+    import uuid
+
+    from wizard.keyring_pool import ReadPool, _Reader
+
+    service = f"binance-key-wizard-pool-{uuid.uuid4().hex[:8]}"
+    values = {f"user-{i}": f"value-{i}-é" * 20 for i in range(6)}
+    for user, value in values.items():
+        secret_service_keyring.set_password(service, user, value)
+    try:
+        pool = ReadPool(secret_service_keyring, 2)
+        try:
+            for user in [*values, "nobody"]:
+                assert pool.get_password(service, user) == secret_service_keyring.get_password(service, user)
+        finally:
+            pool.close()
+        reader = _Reader(secret_service_keyring)
+        try:
+            real_call = reader._service.call
+            reader._service.call = lambda *args: ({},)  # GetSecrets leaves a locked item out
+            assert reader.get_password(service, "user-3") == values["user-3"]
+            reader._service.call = real_call
+        finally:
+            reader.close()
+    finally:
+        for user in values:
+            secret_service_keyring.delete_password(service, user)

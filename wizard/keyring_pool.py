@@ -4,15 +4,21 @@ keyring's Secret Service backend opens a D-Bus connection and negotiates an
 encrypted session (a 1024-bit Diffie-Hellman exchange) for every
 ``get_password``: about 25-35 ms each, almost all of it the key exchange. A
 fleet ``check`` of 200 keys spent 5 s there. :class:`ReadPool` keeps a few
-connections, each with its session, and lends one to each read, so a read is
-a search and a ``GetSecret`` (2-3 ms). A jeepney connection is not
-thread-safe, so each is used by one thread at a time; ``size`` of them let
-that many reads run at once.
+connections, each with its session, and lends one to each read. A jeepney
+connection is not thread-safe, so each is used by one thread at a time;
+``size`` of them let that many reads run at once.
 
-It makes the same calls as keyring's backend (its query, its unlock step),
-only on a kept connection. Other backends don't need it: :func:`read_pool_for`
-returns None and reads go to the backend as before. No secret is kept here:
-each value goes straight back to the caller.
+A read is two D-Bus calls: the preferred collection's ``SearchItems`` (the
+same collection and query as keyring's backend) and the service's
+``GetSecrets`` for the first item found, decrypted with the session's key.
+keyring's own way is six (the search, the item's label, an unlock request,
+two lock checks, ``GetSecret``): 200 reads took 0.7 s of which 0.45 s of
+CPU, now 0.3 s and 0.2 s. The Secret Service returns no secret for a locked
+item; that item then goes keyring's way, unlock prompt included.
+
+Other backends don't need any of this: :func:`read_pool_for` returns None and
+reads go to the backend as before. No secret is kept here: each value goes
+straight back to the caller.
 """
 
 from __future__ import annotations
@@ -27,19 +33,45 @@ class _Reader:
     """One D-Bus connection, its collection and one encrypted session."""
 
     def __init__(self, backend: Any) -> None:
-        from secretstorage.util import open_session
+        from secretstorage.defines import SS_PATH, SS_PREFIX
+        from secretstorage.util import DBusAddressWrapper, open_session
 
         self._backend = backend
         self._collection = backend.get_preferred_collection()  # unlocks, as keyring does
-        self._collection.session = open_session(self._collection.connection)
+        connection = self._collection.connection
+        self._session = self._collection.session = open_session(connection)
+        self._search = DBusAddressWrapper(self._collection.collection_path, SS_PREFIX + "Collection", connection)
+        self._service = DBusAddressWrapper(SS_PATH, SS_PREFIX + "Service", connection)
 
     def get_password(self, service: str, username: str) -> str | None:
         query = (self._backend._query(service, username) if hasattr(self._backend, "_query")
                  else {"username": username, "service": service})
-        for item in self._collection.search_items(query):
-            self._backend.unlock(item)
-            return item.get_secret().decode("utf-8")
-        return None
+        found, = self._search.call("SearchItems", "a{ss}", query)
+        if not found:
+            return None
+        answer, = self._service.call("GetSecrets", "aoo", found[:1], self._session.object_path)
+        secret = answer.get(found[0])
+        if secret is None:  # locked: keyring's way, which asks to unlock it
+            return self._read_as_keyring_does(found[0])
+        return self._decrypt(secret).decode("utf-8")
+
+    def _read_as_keyring_does(self, path: str) -> str:
+        from secretstorage.item import Item
+
+        item = Item(self._collection.connection, path, self._session)
+        self._backend.unlock(item)
+        return item.get_secret().decode("utf-8")
+
+    def _decrypt(self, secret: tuple) -> bytes:
+        """The value of a Secret Service ``Secret`` struct (session, parameters, value, content
+        type), decrypted as secretstorage's ``Item.get_secret`` does."""
+        if not self._session.encrypted:
+            return bytes(secret[2])
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        decryptor = Cipher(algorithms.AES(self._session.aes_key), modes.CBC(bytes(secret[1]))).decryptor()
+        padded = decryptor.update(bytes(secret[2])) + decryptor.finalize()
+        return padded[:-padded[-1]]
 
     def close(self) -> None:
         self._collection.connection.close()
