@@ -250,14 +250,11 @@ class WizardApp(App[None]):
         from wizard.exchange.transport import load_python_binance
 
         await load_python_binance()
-        if gc.get_freeze_count() == 0:  # once per process
-            # What is loaded by now (Textual, python-binance, aiohttp, dateparser...) lives
-            # until exit, yet each full garbage collection re-scanned all of it: 50-190 ms
-            # pauses of the UI at random moments. Frozen, those passes skip it. One
-            # collection first, so no garbage is frozen with it; and normally while the
-            # welcome is read, a screen that stays alive anyway (the default screen).
-            gc.collect()
-            gc.freeze()
+        from wizard.gc_pause import freeze_long_lived
+
+        # Normally while the welcome is read, a screen that stays alive anyway (the default
+        # screen): Textual, python-binance, aiohttp, dateparser... leave later collections.
+        freeze_long_lived()
 
     def go_back(self) -> None:
         """Move to the previous step (entries stay in the session)."""
