@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from wizard import __version__
 from wizard.handoff import presets_help, preset_names  # a table, no imports: --help stays instant
@@ -90,9 +91,17 @@ def _add_exchange_options(parser: argparse.ArgumentParser, *, subcommand: bool =
     )
 
 
-def _wizard_parser(**options: object) -> argparse.ArgumentParser:
+class _Undecided(argparse.ArgumentParser):
+    """A parser whose errors are raised, not printed: the full parser words them."""
+
+    def error(self, message: str) -> NoReturn:
+        raise argparse.ArgumentError(None, message)
+
+
+def _wizard_parser(kind: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+                   **options: Any) -> argparse.ArgumentParser:
     """The options of the interactive wizard itself (no subcommands yet)."""
-    parser = argparse.ArgumentParser(
+    parser = kind(
         prog="binance-key-wizard",
         description=DESCRIPTION,
         epilog=EXIT_CODES + "\n" + STORES,
@@ -282,7 +291,7 @@ def _wizard_run(argv: list[str]) -> argparse.Namespace | None:
     if any(arg in ("-h", "--help", "--version", "--") for arg in argv):
         return None
     try:
-        args, rest = _wizard_parser(exit_on_error=False, add_help=False).parse_known_args(argv)
+        args, rest = _wizard_parser(_Undecided, exit_on_error=False, add_help=False).parse_known_args(argv)
     except argparse.ArgumentError:
         return None
     if rest:
