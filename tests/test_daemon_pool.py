@@ -10,18 +10,27 @@ from wizard.stores import daemon_pool
 
 
 def test_every_job_runs_in_a_daemon_thread_and_idle_workers_are_reused():
-    done, threads = threading.Semaphore(0), set()
+    done, daemons = threading.Semaphore(0), set()
 
     def job() -> None:
-        threads.add((threading.current_thread().ident, threading.current_thread().daemon))
+        daemons.add(threading.current_thread().daemon)
         done.release()
 
+    def workers() -> set[int | None]:
+        return {t.ident for t in threading.enumerate() if t.name == "vault"}
+
+    before = workers()  # earlier tests' kept workers serve jobs too
     for _ in range(50):  # one after another: kept workers serve them
         daemon_pool.submit(job)
         assert done.acquire(timeout=5)
-        time.sleep(0.01)  # the worker signals before it is back on the queue: let it get there
-    assert all(daemon for _, daemon in threads)
-    assert len(threads) <= 5  # not one thread per call (a fresh thread each would be 50)
+        deadline = time.monotonic() + 5  # the worker signals before it is back on the queue
+        while daemon_pool._idle == 0 and time.monotonic() < deadline:
+            time.sleep(0.001)
+    assert daemons == {True}
+    # At most the first job started a thread (a fresh thread each would be 50). Counted as
+    # threads started, not threads used: which idle worker takes a job is the queue's choice,
+    # and a sleep of 10 ms to let the worker get back failed under load (6 threads).
+    assert len(workers() - before) <= 1
 
 
 def test_a_stuck_job_does_not_hold_up_the_others():
