@@ -30,7 +30,7 @@ def test_a_new_connection_waits_its_handshakes_once_and_a_kept_one_does_not(sim)
         sim.faults.reset()
     assert sim.connections_opened - before == 1
     assert waits[0] >= 0.6  # latency × (1 + 2 handshake round trips)
-    assert 0.2 <= waits[1] < 0.5  # latency alone: no new handshake
+    assert 0.2 <= waits[1] < 0.6  # latency alone: with the handshakes again it would be >= 0.6
 
 
 def test_a_fleet_check_sends_every_key_over_a_few_kept_connections(cli, store, sim):
